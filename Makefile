@@ -1,0 +1,55 @@
+# Two commands matter: `make gate` (the pre-merge gate on terraform/) and `make test` (our own tests).
+# Each creates the two virtualenvs it needs: .venv (python-hcl2, tfparse, moto) and .venv-checkov.
+
+PYTHON   ?= python3
+VENV     := .venv
+CKV_VENV := .venv-checkov
+PYTEST   := $(VENV)/bin/python -m pytest
+REPORTS  ?= reports/out
+
+.PHONY: gate test live sandbox bench lint lock venvs clean
+
+venvs: $(VENV)/.installed $(CKV_VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(CKV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CKV_VENV)
+	$(CKV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+## The pre-merge gate: parity, document agreement, policies, secrets and cost on terraform/.
+gate: venvs
+	$(PYTEST) -m "not live" parity policies --report-dir $(REPORTS)
+
+## The project's own tests (mutation fixtures, property tests, moto-backed live checks, reports).
+test: venvs
+	$(PYTEST) tests
+
+## Live checks against AWS (credentials from the environment) or a sandbox (--aws-endpoint).
+live: venvs
+	$(PYTEST) -m live live_checks --report-dir $(REPORTS) $(ARGS)
+
+## A local moto server holding what terraform/ declares, for practising drift.
+sandbox: $(VENV)/.installed
+	$(VENV)/bin/python -m live_checks.sandbox --port $(or $(PORT),5555)
+
+bench: venvs
+	$(VENV)/bin/python bench/bench_gate.py
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+## Regenerate the pinned requirements from requirements*.in.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements.in
+	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements.txt
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-checkov.in
+	(echo "# Generated from requirements-checkov.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements-checkov.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) $(CKV_VENV) reports/out .pytest_cache

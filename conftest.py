@@ -1,0 +1,34 @@
+"""Root pytest configuration: options, markers and the once-per-run evaluated models."""
+
+import pytest
+
+from core import session
+
+pytest_plugins = ["live_checks.plugin", "reports.plugin"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    session.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, why in [
+        ("parity", "static parity gate: contract rows against the evaluated Terraform"),
+        ("document", "three-way agreement between the document, the contract and the Terraform"),
+        ("policy", "organisation policies (checkov built-ins and CKV_CD_* checks) per environment"),
+        ("secrets", "secret hygiene on the raw Terraform source"),
+        ("cost", "monthly cost estimate against the documented budget"),
+        ("live", "read-only checks against deployed AWS (needs credentials or --aws-endpoint)"),
+        ("slow", "project self-tests that take more than a few seconds"),
+    ]:
+        config.addinivalue_line("markers", f"{marker}: {why}")
+
+
+@pytest.fixture(scope="session")
+def contract(pytestconfig):
+    return session.contract(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def models(pytestconfig):
+    return session.models(pytestconfig)

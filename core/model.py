@@ -1,0 +1,487 @@
+"""The evaluated model: the only code that turns Terraform into data.
+
+For each environment the root module is evaluated once, exactly as Terraform
+would for that workspace and those var files (tfparse: workspace, tfvars,
+locals, conditionals, count, for_each, dynamic blocks, functions), or read from
+a real ``terraform show -json`` plan. Parity, policies, live checks and reports
+all read this model; none of them parses HCL again.
+
+Conventions of ``Resource.values``:
+- nested blocks are always lists of dicts (tfparse gives a dict for one block);
+- a reference to another resource is the string ``"${<address>}"`` (tfparse gives
+  random UUIDs; they are mapped back to addresses here);
+- a value Terraform only knows after apply is a string ``"${<expression>}"``;
+- a secret (the value of a ``sensitive`` variable, or a plan's sensitive value)
+  is replaced by ``SENSITIVE`` before it enters the model, so no report can print it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import SuiteError
+
+SENSITIVE = "(sensitive value)"
+META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "id", "__tfmeta"}
+_UNKNOWN_RE = re.compile(r"^\$\{.*\}$", re.S)
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value only known after apply (a reference or an unevaluated expression)."""
+    return isinstance(value, str) and bool(_UNKNOWN_RE.match(value))
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One environment as the contract declares it."""
+
+    name: str
+    workspace: str
+    var_files: tuple[str, ...] = ()
+    tag: str = ""
+    plan_json: str | None = None  # a real `terraform show -json` output replaces HCL evaluation
+
+
+@dataclass(frozen=True)
+class Resource:
+    address: str
+    mode: str  # "managed" or "data"
+    type: str
+    name: str
+    values: Mapping[str, Any]
+    file: str
+    line: int
+    line_end: int = 0
+    block_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int:
+        """Line of the innermost nested block that contains attribute ``path`` (e.g. ``ingress[1].from_port``)."""
+        best, best_len = self.line, -1
+        for prefix, line in self.block_lines.items():
+            inside = path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+            if inside and len(prefix) > best_len:
+                best, best_len = line, len(prefix)
+        return best
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    value: Any
+    sensitive: bool
+    has_default: bool
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    value: Any
+    sensitive: bool
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class EnvModel:
+    env: EnvSpec
+    source: str  # "hcl:<dir>" or "plan:<file>"
+    root: str  # the Terraform directory (file paths below are relative to it)
+    resources: Mapping[str, Resource]
+    variables: Mapping[str, Variable] = field(default_factory=dict)
+    outputs: Mapping[str, Output] = field(default_factory=dict)
+    default_tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.env.name
+
+    def managed(self) -> dict[str, Resource]:
+        return {a: r for a, r in self.resources.items() if r.mode == "managed"}
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.type in types and r.mode == "managed"]
+
+
+# --------------------------------------------------------------------------- HCL
+
+
+def _redactor(secrets: set[str]):
+    secrets = {s for s in secrets if isinstance(s, str) and s}
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, str):
+            return SENSITIVE if any(s in value for s in secrets) else value
+        if isinstance(value, list):
+            return [redact(v) for v in value]
+        if isinstance(value, dict):
+            return {k: redact(v) for k, v in value.items()}
+        return value
+
+    return redact
+
+
+def _split_address(address: str) -> tuple[str, str, str]:
+    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y')."""
+    mode = "managed"
+    rest = address
+    if rest.startswith("data."):
+        mode, rest = "data", rest[5:]
+    rtype, _, name = rest.partition(".")
+    return mode, rtype, name.split("[", 1)[0]
+
+
+class _HclConverter:
+    """Turns one tfparse result into Resources: blocks as lists, UUIDs as addresses, meta stripped."""
+
+    def __init__(self, parsed: dict, redact):
+        self.redact = redact
+        self.ids: dict[str, str] = {}
+        for _rtype, blocks in parsed.items():
+            for block in blocks if isinstance(blocks, list) else [blocks]:
+                meta = block.get("__tfmeta", {})
+                if "id" in block and meta.get("path"):
+                    prefix = "data." if meta.get("type") == "data" else ""
+                    self.ids[block["id"]] = prefix + meta["path"]
+
+    def value(self, v: Any) -> Any:
+        if isinstance(v, str) and v in self.ids:
+            return "${" + self.ids[v] + "}"
+        if isinstance(v, list):
+            return [self.value(x) for x in v]
+        if isinstance(v, dict):
+            if "__attribute__" in v:  # tfparse could not evaluate this expression
+                return "${" + str(v["__attribute__"]) + "}"
+            return {k: self.value(x) for k, x in v.items() if k not in ("__tfmeta", "id")}
+        return v
+
+    def block(self, body: dict, prefix: str, lines: dict[str, int], top: bool) -> dict:
+        out: dict[str, Any] = {}
+        for key, val in body.items():
+            if key in META_ARGUMENTS and (top or key in ("__tfmeta", "id")):
+                continue
+            if _is_block(val):
+                items = val if isinstance(val, list) else [val]
+                out[key] = []
+                for i, item in enumerate(items):
+                    path = f"{prefix}{key}[{i}]"
+                    lines[path] = item["__tfmeta"].get("line_start", 0)
+                    out[key].append(self.block(item, path + ".", lines, top=False))
+            else:
+                out[key] = self.value(val)
+        return self.redact(out)
+
+
+def _is_block(val: Any) -> bool:
+    if isinstance(val, dict):
+        return "__tfmeta" in val
+    return isinstance(val, list) and bool(val) and all(isinstance(x, dict) and "__tfmeta" in x for x in val)
+
+
+def _tfvars_names(path: Path) -> list[tuple[str, int]]:
+    """Top-level assignments of a .tfvars file with their lines (raw source, as written)."""
+    names = []
+    depth = 0
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        stripped = line.split("#", 1)[0].split("//", 1)[0]
+        if depth == 0:
+            m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=", stripped)
+            if m:
+                names.append((m.group(1), lineno))
+        depth += stripped.count("{") + stripped.count("[") - stripped.count("}") - stripped.count("]")
+    return names
+
+
+def _block_name(block) -> str:
+    ident = block.children[0]
+    return str(ident.children[0]) if hasattr(ident, "children") else str(ident)
+
+
+def _block_label(block) -> str:
+    for child in block.children[1:]:
+        if getattr(child, "data", None) == "string":
+            return "".join(str(t) for c in child.children if hasattr(c, "children") for t in c.children)
+    return ""
+
+
+def _unsafe_dynamic_blocks(tf_dir: Path) -> list[tuple[str, int, str]]:
+    """`dynamic` blocks that tfparse evaluates wrongly, found in the raw source (python-hcl2 parse tree).
+
+    tfparse (0.6.x) silently drops a `dynamic` block nested inside another block, and loses the
+    last expansion of a `dynamic` block that is followed by a static block in the same body.
+    Both would give a false green, so the model refuses them with the file and line.
+    """
+    import hcl2
+
+    problems = []
+    for tf in sorted(tf_dir.glob("*.tf")):
+        text = tf.read_text()
+        if "dynamic" not in text:
+            continue
+        try:
+            tree = hcl2.parses_to_tree(text)
+        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
+            continue
+
+        def walk(body, depth: int, tf: Path = tf) -> None:
+            blocks = [c for c in body.children if getattr(c, "data", None) == "block"]
+            seen_dynamic = None
+            for block in blocks:
+                name = _block_name(block)
+                inner = next(c for c in block.children if getattr(c, "data", None) == "body")
+                if name == "dynamic":
+                    label = _block_label(block)
+                    if depth >= 1:
+                        problems.append((tf.name, block.meta.line,
+                                         f'dynamic "{label}" inside another block is dropped by the evaluator'))
+                    seen_dynamic = seen_dynamic or (label, block.meta.line)
+                    content = [c for c in inner.children if getattr(c, "data", None) == "block"]
+                    for c in content:
+                        walk(next(x for x in c.children if getattr(x, "data", None) == "body"), depth + 1, tf)
+                    continue
+                if seen_dynamic:
+                    problems.append((tf.name, seen_dynamic[1],
+                                     f'dynamic "{seen_dynamic[0]}" is followed by block "{name}" (line '
+                                     f'{block.meta.line}): the evaluator loses its last expansion'))
+                    seen_dynamic = None
+                walk(inner, depth + 1, tf)
+
+        for top in tree.children[0].children:
+            if getattr(top, "data", None) == "block" and _block_name(top) in ("resource", "data"):
+                walk(next(c for c in top.children if getattr(c, "data", None) == "body"), 0)
+    return problems
+
+
+def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
+    text = " ".join(str(err).split())
+    m = re.search(r"([\w./-]+\.(?:tf|tfvars)):(\d+)", text)
+    if m:
+        path = m.group(1)
+        full = Path(path) if Path(path).is_absolute() else tf_dir / Path(path).name
+        return SuiteError(text[m.end():].lstrip(":,; ") or text, path=str(full), line=int(m.group(2)),
+                          hint="fix the HCL syntax there")
+    return SuiteError(text, path=str(tf_dir), hint="fix the Terraform so that `terraform validate` accepts it")
+
+
+def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
+    """Evaluate the root module in ``tf_dir`` for one environment."""
+    import tfparse
+
+    tf_dir = Path(tf_dir)
+    if not tf_dir.is_dir() or not any(tf_dir.glob("*.tf")):
+        raise SuiteError("no Terraform files here", path=str(tf_dir), hint="pass the root module with --tf-dir")
+
+    variables_declared: dict[str, dict] = {}
+    for var_file in env.var_files:
+        if not (tf_dir / var_file).is_file():
+            raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
+                             hint="create it or fix var_files in the contract")
+
+    for file, line, problem in _unsafe_dynamic_blocks(tf_dir):
+        raise SuiteError(problem, path=str(tf_dir / file), line=line,
+                         hint="write dynamic blocks last in their resource and never inside another block")
+
+    for tf in sorted(tf_dir.glob("*.tf")):
+        for lineno, text in enumerate(tf.read_text().splitlines(), 1):
+            if re.search(r"\btemplatefile\s*\(", text.split("#", 1)[0].split("//", 1)[0]):
+                raise SuiteError("templatefile() is not evaluated by tfparse (it yields null, which would compare "
+                                 "equal everywhere)", path=str(tf), line=lineno,
+                                 hint="write the template inline as a heredoc string")
+
+    try:
+        parsed = tfparse.load_from_path(str(tf_dir), stop_on_hcl_error=True, workspace_name=env.workspace,
+                                        vars_paths=list(env.var_files))
+    except tfparse.ParseError as err:
+        raise _parse_error(err, tf_dir) from None
+
+    for block in parsed.get("variable", []):
+        variables_declared[block["__tfmeta"]["label"]] = block
+    for var_file in env.var_files:
+        for name, line in _tfvars_names(tf_dir / var_file):
+            if name not in variables_declared:
+                raise SuiteError(f"variable {name!r} is not declared", path=str(tf_dir / var_file), line=line,
+                                 hint="declare it in variables.tf or remove it from the var file")
+
+    # Secrets never enter the model: collect the values of sensitive variables first.
+    secrets = {b.get("default") for b in variables_declared.values() if b.get("sensitive")}
+    for var_file in env.var_files:
+        secrets |= _tfvars_values(tf_dir / var_file, {n for n, b in variables_declared.items() if b.get("sensitive")})
+    redact = _redactor({s for s in secrets if isinstance(s, str)})
+    conv = _HclConverter(parsed, redact)
+
+    resources: dict[str, Resource] = {}
+    for _rtype, blocks in parsed.items():
+        for block in blocks if isinstance(blocks, list) else [blocks]:
+            meta = block.get("__tfmeta", {})
+            if meta.get("type") not in ("resource", "data"):
+                continue
+            address = ("data." if meta["type"] == "data" else "") + meta["path"]
+            mode, rtype_, name = _split_address(address)
+            lines: dict[str, int] = {}
+            values = conv.block(block, "", lines, top=True)
+            resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
+                                          file=meta["filename"], line=meta.get("line_start", 0),
+                                          line_end=meta.get("line_end", 0), block_lines=lines)
+
+    variables = {}
+    for name, b in variables_declared.items():
+        meta = b["__tfmeta"]
+        variables[name] = Variable(name=name, value=redact(conv.value(b.get("default"))) if not b.get("sensitive")
+                                   else (SENSITIVE if b.get("default") is not None else None),
+                                   sensitive=bool(b.get("sensitive")), has_default="default" in b,
+                                   file=meta["filename"], line=meta.get("line_start", 0))
+    outputs = {}
+    for b in parsed.get("output", []):
+        meta = b["__tfmeta"]
+        outputs[meta["label"]] = Output(name=meta["label"], value=redact(conv.value(b.get("value"))),
+                                        sensitive=bool(b.get("sensitive")), file=meta["filename"],
+                                        line=meta.get("line_start", 0))
+    default_tags: dict[str, str] = {}
+    for p in parsed.get("provider", []):
+        if p["__tfmeta"].get("label") == "aws":
+            dt = conv.block(p, "", {}, top=True).get("default_tags") or [{}]
+            default_tags = dict(dt[0].get("tags") or {})
+
+    return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
+                    variables=variables, outputs=outputs, default_tags=default_tags)
+
+
+def _tfvars_values(path: Path, names: set[str]) -> set[str]:
+    """Values given to sensitive variables in a var file, so they can be redacted everywhere."""
+    if not names:
+        return set()
+    import hcl2
+    from hcl2 import SerializationOptions
+
+    try:
+        data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
+    except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
+        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=str(path),
+                         hint="fix its HCL syntax") from None
+    return {str(v) for k, v in data.items() if k in names and v is not None}
+
+
+# --------------------------------------------------------------------------- plan JSON
+
+
+def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike | None = None) -> EnvModel:
+    """Read a real ``terraform show -json`` plan (format 0.x/1.x) as one environment's model.
+
+    Values Terraform marks unknown become ``"${unknown}"``; values it marks sensitive become
+    ``SENSITIVE``. When ``tf_dir`` is given, each resource gets the file and line of its block there.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SuiteError("plan file does not exist", path=str(path),
+                         hint="write it with `terraform show -json PLANFILE > FILE`") from None
+    except json.JSONDecodeError as err:
+        raise SuiteError(f"not valid JSON ({err.msg})", path=str(path), line=err.lineno,
+                         hint="pass the output of `terraform show -json PLANFILE`") from None
+    if not isinstance(doc, dict) or "format_version" not in doc or "planned_values" not in doc:
+        raise SuiteError("not a Terraform plan (no format_version / planned_values)", path=str(path),
+                         hint="pass the output of `terraform show -json PLANFILE` (a plan, not a state)")
+    major = str(doc["format_version"]).split(".")[0]
+    if major not in ("0", "1"):
+        raise SuiteError(f"plan format_version {doc['format_version']} is not supported (0.x and 1.x are)",
+                         path=str(path))
+
+    changes = {c["address"]: c for c in doc.get("resource_changes", [])}
+    sources = _source_index(tf_dir)
+    resources: dict[str, Resource] = {}
+
+    def walk(module: dict) -> None:
+        for r in module.get("resources", []):
+            address = r["address"]
+            change = changes.get(address, {}).get("change", {})
+            values = _mask(r.get("values") or {}, change.get("after_unknown") or {},
+                           r.get("sensitive_values") or change.get("after_sensitive") or {})
+            values = _blocks_as_lists(values)
+            file, line = sources.get(_config_address(address), (str(path), 0))
+            resources[address] = Resource(address=address, mode=r.get("mode", "managed"), type=r["type"],
+                                          name=r["name"], values=values, file=file, line=line)
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk((doc.get("planned_values") or {}).get("root_module") or {})
+    variables = {}
+    config_vars = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
+    for name, v in (doc.get("variables") or {}).items():
+        sens = bool(config_vars.get(name, {}).get("sensitive"))
+        variables[name] = Variable(name=name, value=SENSITIVE if sens else v.get("value"), sensitive=sens,
+                                   has_default="default" in config_vars.get(name, {}), file=str(path), line=0)
+    outputs = {}
+    for name, o in ((doc.get("planned_values") or {}).get("outputs") or {}).items():
+        sens = bool(o.get("sensitive"))
+        outputs[name] = Output(name=name, value=SENSITIVE if sens else o.get("value"), sensitive=sens,
+                               file=str(path), line=0)
+    return EnvModel(env=env, source=f"plan:{path}", root=str(tf_dir or path.parent), resources=resources,
+                    variables=variables, outputs=outputs)
+
+
+def _config_address(address: str) -> str:
+    """module.a["x"].aws_b.c[0] -> aws_b.c (the block in the root module's source)."""
+    parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    while parts and parts[0] == "module":
+        parts = parts[2:]
+    return ".".join(parts)
+
+
+def _source_index(tf_dir) -> dict[str, tuple[str, int]]:
+    """Block address -> (file, line) from the raw source, to point plan findings at the .tf file."""
+    if not tf_dir:
+        return {}
+    index = {}
+    for tf in sorted(Path(tf_dir).glob("*.tf")):
+        for lineno, line in enumerate(tf.read_text().splitlines(), 1):
+            m = re.match(r'\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', line)
+            if m:
+                key = ("data." if m.group(1) == "data" else "") + f"{m.group(2)}.{m.group(3)}"
+                index[key] = (tf.name, lineno)
+    return index
+
+
+def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return "${unknown}"
+    if isinstance(values, dict):
+        keys = set(values) | (set(unknown) if isinstance(unknown, dict) else set())
+        return {k: _mask(values.get(k), unknown.get(k) if isinstance(unknown, dict) else None,
+                         sensitive.get(k) if isinstance(sensitive, dict) else None) for k in sorted(keys)}
+    if isinstance(values, list):
+        def pick(x, i):
+            return x[i] if isinstance(x, list) and i < len(x) else None
+        return [_mask(v, pick(unknown, i), pick(sensitive, i)) for i, v in enumerate(values)]
+    return values
+
+
+def _blocks_as_lists(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {k: _blocks_as_lists(v) for k, v in values.items()}
+    if isinstance(values, list):
+        return [_blocks_as_lists(v) for v in values]
+    return values
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
+    """One environment's model: from its plan JSON if the contract/CLI gives one, else from HCL."""
+    if env.plan_json:
+        return load_plan(env.plan_json, env, tf_dir=tf_dir)
+    return load_hcl(tf_dir, env)

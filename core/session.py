@@ -1,0 +1,100 @@
+"""Per-run state shared by every part of the suite, kept in ``config.stash`` (built once per run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from core.contract import Contract, load_contract
+from core.errors import SuiteError
+from core.findings import Finding
+from core.model import EnvModel, load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Options:
+    tf_dir: Path
+    contract: Path
+    docs: Path
+    envs: tuple[str, ...]  # environments to check ("" = all in the contract)
+    plan_json: dict[str, str]
+
+
+_options_key = pytest.StashKey[Options]()
+_contract_key = pytest.StashKey[Contract]()
+_models_key = pytest.StashKey[dict]()
+_findings_key = pytest.StashKey[list]()
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("codedetect", "codedetect policy and parity suite")
+    group.addoption("--tf-dir", default=str(ROOT / "terraform"), help="Terraform root module to audit")
+    group.addoption("--contract", default=str(ROOT / "parity" / "contract.yaml"), help="parity contract (YAML)")
+    group.addoption("--docs", default=str(ROOT / "docs" / "ENVIRONMENTS.md"), help="environments document")
+    group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default: all)")
+    group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH",
+                    help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
+
+
+def options(config: pytest.Config) -> Options:
+    if _options_key not in config.stash:
+        plans = {}
+        for item in config.getoption("--plan-json"):
+            env, sep, path = item.partition("=")
+            if not sep or not env or not path:
+                raise pytest.UsageError(f"--plan-json {item!r}: expected ENV=PATH, e.g. staging=plan.json")
+            plans[env] = str(Path(path).resolve())
+        config.stash[_options_key] = Options(
+            tf_dir=Path(config.getoption("--tf-dir")).resolve(),
+            contract=Path(config.getoption("--contract")).resolve(),
+            docs=Path(config.getoption("--docs")).resolve(),
+            envs=tuple(config.getoption("--env")),
+            plan_json=plans,
+        )
+    return config.stash[_options_key]
+
+
+def contract(config: pytest.Config) -> Contract:
+    """The contract, with --plan-json applied; a bad contract stops the run with one line."""
+    if _contract_key not in config.stash:
+        opts = options(config)
+        try:
+            c = load_contract(opts.contract, opts.tf_dir)
+        except SuiteError as err:
+            raise pytest.UsageError(str(err)) from None
+        for env in list(opts.envs) + list(opts.plan_json):
+            if env not in c.environments:
+                raise pytest.UsageError(f"{opts.contract}: unknown environment {env!r} "
+                                        f"(the contract declares {', '.join(c.environments)})")
+        envs = {n: replace(e, plan_json=opts.plan_json.get(n)) for n, e in c.environments.items()}
+        config.stash[_contract_key] = replace(c, environments=envs)
+    return config.stash[_contract_key]
+
+
+def selected_envs(config: pytest.Config) -> list[str]:
+    c = contract(config)
+    return list(options(config).envs) or list(c.environments)
+
+
+def models(config: pytest.Config) -> dict[str, EnvModel]:
+    """Every environment's evaluated model, built once per run."""
+    if _models_key not in config.stash:
+        c, opts = contract(config), options(config)
+        try:
+            config.stash[_models_key] = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
+        except SuiteError as err:
+            raise pytest.UsageError(str(err)) from None
+    return config.stash[_models_key]
+
+
+def record(config: pytest.Config, findings: list[Finding]) -> None:
+    """Keep findings for the reports written at the end of the run."""
+    config.stash.setdefault(_findings_key, []).extend(findings)
+
+
+def recorded(config: pytest.Config) -> list[Finding]:
+    return list(config.stash.get(_findings_key, []))

@@ -1,0 +1,1 @@
+"""pytest plugin of the live checks: options --aws-*, --require-live (filled in by the live-checks work)."""
