@@ -5,7 +5,6 @@ Every error is a one-line ``SuiteError`` naming the contract file and the line o
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ class Selector:
     line: int = 0
 
     def matches_address(self, address: str) -> bool:
-        return fnmatch.fnmatchcase(address, self.address)
+        return glob_match(address, self.address)
 
     def covers(self, address: str, path: str) -> bool:
         if not self.matches_address(address):
@@ -41,11 +40,17 @@ class Selector:
         return any(path_within(path, a) for a in self.attributes)
 
 
+def glob_match(text: str, pattern: str) -> bool:
+    """Shell-style ``*`` and ``?`` only: brackets are literal, as in ``aws_lb_listener.https[0]``."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, text) is not None
+
+
 def path_within(path: str, prefix: str) -> bool:
     """``ingress[2].from_port`` is within ``ingress``, ``tags.Name`` within ``tags``; '' (existence) in none."""
     if not path:
         return False
-    if fnmatch.fnmatchcase(path, prefix):
+    if glob_match(path, prefix):
         return True
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
@@ -216,9 +221,9 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                                   map={k: v for k, v in (m.get("map") or {}).items() if k != "__line__"})
             rows.append(Row(id=rid, table=table,
                             document={k: str(v) for k, v in (r.get("document") or {}).items() if k != "__line__"},
-                            select=tuple(_selector(s, path, rid, environments) for s in need(r, "select", list)),
+                            select=tuple(_selector(s, path, rid, environments, line) for s in need(r, "select", list)),
                             values=values, measure=measure,
-                            allow=tuple(_selector(s, path, rid, environments) for s in r.get("allow") or ()),
+                            allow=tuple(_selector(s, path, rid, environments, line) for s in r.get("allow") or ()),
                             line=line))
             for a in rows[-1].allow:
                 if a.address in ("*", "**") or (a.address.endswith("*") and not a.attributes and
@@ -237,9 +242,9 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                     ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()))
 
 
-def _selector(s: Any, path: Path, rid: str, environments) -> Selector:
+def _selector(s: Any, path: Path, rid: str, environments, line: int) -> Selector:
     if isinstance(s, str):
-        return Selector(address=s)
+        return Selector(address=s, line=line)
     if not isinstance(s, dict) or "address" not in s:
         raise SuiteError(f"row {rid!r}: a selector needs an address", path=str(path),
                          line=s.get("__line__") if isinstance(s, dict) else None)

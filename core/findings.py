@@ -46,7 +46,8 @@ class Finding:
         parts = [f"[{self.check}]", self.env]
         if self.resource:
             parts.append(self.resource + (f".{self.attribute}" if self.attribute else ""))
-        parts.append(f"expected {_short(self.expected)}, actual {_short(self.actual)}")
+        if self.expected is not None or self.actual is not None:
+            parts.append(f"expected {_short(self.expected)}, actual {_short(self.actual)}")
         if self.location:
             parts.append(f"at {self.location}")
         if self.message:

@@ -152,8 +152,10 @@ class _HclConverter:
             for block in blocks if isinstance(blocks, list) else [blocks]:
                 meta = block.get("__tfmeta", {})
                 if "id" in block and meta.get("path"):
-                    prefix = "data." if meta.get("type") == "data" else ""
-                    self.ids[block["id"]] = prefix + meta["path"]
+                    path = meta["path"]
+                    if meta.get("type") == "data" and not path.startswith("data."):
+                        path = "data." + path
+                    self.ids[block["id"]] = path
 
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
@@ -326,7 +328,9 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
             meta = block.get("__tfmeta", {})
             if meta.get("type") not in ("resource", "data"):
                 continue
-            address = ("data." if meta["type"] == "data" else "") + meta["path"]
+            address = meta["path"]
+            if meta["type"] == "data" and not address.startswith("data."):
+                address = "data." + address
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
             values = conv.block(block, "", lines, top=True)
@@ -334,13 +338,17 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
                                           file=meta["filename"], line=meta.get("line_start", 0),
                                           line_end=meta.get("line_end", 0), block_lines=lines)
 
+    given: dict[str, Any] = {}  # values the var files give (the last file wins, as in Terraform)
+    for var_file in env.var_files:
+        given.update(_tfvars(tf_dir / var_file))
     variables = {}
     for name, b in variables_declared.items():
         meta = b["__tfmeta"]
-        variables[name] = Variable(name=name, value=redact(conv.value(b.get("default"))) if not b.get("sensitive")
-                                   else (SENSITIVE if b.get("default") is not None else None),
-                                   sensitive=bool(b.get("sensitive")), has_default="default" in b,
-                                   file=meta["filename"], line=meta.get("line_start", 0))
+        value = given[name] if name in given else conv.value(b.get("default"))
+        if b.get("sensitive"):
+            value = SENSITIVE if value is not None else None
+        variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
+                                   has_default="default" in b, file=meta["filename"], line=meta.get("line_start", 0))
     outputs = {}
     for b in parsed.get("output", []):
         meta = b["__tfmeta"]
@@ -357,10 +365,8 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
                     variables=variables, outputs=outputs, default_tags=default_tags)
 
 
-def _tfvars_values(path: Path, names: set[str]) -> set[str]:
-    """Values given to sensitive variables in a var file, so they can be redacted everywhere."""
-    if not names:
-        return set()
+def _tfvars(path: Path) -> dict[str, Any]:
+    """The assignments of a var file (python-hcl2, quotes stripped)."""
     import hcl2
     from hcl2 import SerializationOptions
 
@@ -369,7 +375,12 @@ def _tfvars_values(path: Path, names: set[str]) -> set[str]:
     except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
         raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=str(path),
                          hint="fix its HCL syntax") from None
-    return {str(v) for k, v in data.items() if k in names and v is not None}
+    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+
+def _tfvars_values(path: Path, names: set[str]) -> set[str]:
+    """Values given to sensitive variables in a var file, so they can be redacted everywhere."""
+    return {str(v) for k, v in _tfvars(path).items() if k in names and v is not None} if names else set()
 
 
 # --------------------------------------------------------------------------- plan JSON

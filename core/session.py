@@ -98,3 +98,16 @@ def record(config: pytest.Config, findings: list[Finding]) -> None:
 
 def recorded(config: pytest.Config) -> list[Finding]:
     return list(config.stash.get(_findings_key, []))
+
+
+def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], findings: list[Finding]) -> None:
+    """Record a check's findings (a PASS per environment it passed in) and fail the test if any failed."""
+    __tracebackhide__ = True
+    from core.findings import CheckFailed, Status
+
+    failing = [f for f in findings if f.status != Status.PASS]
+    passed = [Finding(check=check, kind=kind, status=Status.PASS, env=env)
+              for env in envs if not any(f.env == env for f in failing)]
+    record(config, failing + passed)
+    if failing:
+        raise CheckFailed(f"{kind} check {check!r} failed", failing)

@@ -1,0 +1,226 @@
+"""The parity engine: compare each environment with the reference environment under the contract.
+
+Default deny: every difference between two environments (an attribute, a nested block, a whole
+resource present in one environment only) must be allowed by a row of the "different" table, or
+it fails. Differences are attributed to the contract rows whose selectors cover them (the most
+specific selector wins), and those no row covers fail the catch-all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from core.contract import Contract, Row, Selector, path_within
+from core.findings import Finding, Status
+from core.model import EnvModel, _tfvars_names, is_unknown
+
+EXISTS = ""  # the attribute path of a difference in existence
+
+# --------------------------------------------------------------------------- comparable entries
+
+
+def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
+    """Everything comparable in one environment, keyed by address: resources, ``var.*``, ``output.*``,
+    and ``provider.aws`` (its default tags); JSON documents parsed."""
+    out: dict[str, dict[str, Any]] = {}
+    for address, r in model.resources.items():
+        out[address] = _parse_json(dict(r.values), contract.json_attributes)
+    for name, v in model.variables.items():
+        out[f"var.{name}"] = {"value": v.value}
+    for name, o in model.outputs.items():
+        out[f"output.{name}"] = {"value": o.value}
+    out["provider.aws"] = {"default_tags": dict(model.default_tags)}
+    return out
+
+
+def _parse_json(values: dict, keys: tuple[str, ...]) -> dict:
+    for key in keys:
+        if isinstance(values.get(key), str) and not is_unknown(values[key]):
+            try:
+                values[key] = json.loads(values[key])
+            except json.JSONDecodeError:
+                pass  # not JSON after all: compared as a string
+    return values
+
+
+# --------------------------------------------------------------------------- differences
+
+
+@dataclass(frozen=True)
+class Difference:
+    address: str
+    path: str  # attribute path ("ingress[1].from_port"); EXISTS for a resource present in one env only
+    reference: Any  # value in the reference environment
+    other: Any  # value in the other environment, after name normalisation
+
+
+def format_path(parts: list) -> str:
+    text = ""
+    for p in parts:
+        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else str(p))
+    return text
+
+
+def diff_entries(ref: dict[str, dict], other: dict[str, dict], unordered: tuple[str, ...] = ()) -> list[Difference]:
+    """All differences between two environments' entries (``other`` already normalised)."""
+    unordered_set = set(unordered)
+
+    def ignore_order(level) -> bool:
+        keys = [k for k in level.path(output_format="list") if isinstance(k, str)]
+        return bool(keys) and keys[-1] in unordered_set
+
+    found: list[Difference] = []
+    for address in sorted(set(ref) | set(other)):
+        if address not in other:
+            found.append(Difference(address, EXISTS, "present", "absent"))
+            continue
+        if address not in ref:
+            found.append(Difference(address, EXISTS, "absent", "present"))
+            continue
+        dd = DeepDiff(ref[address], other[address], ignore_order_func=ignore_order, view="tree", verbose_level=2,
+                      threshold_to_diff_deeper=0)
+        for _kind, levels in dd.items():
+            for level in levels:
+                t1 = None if type(level.t1).__name__ == "NotPresent" else level.t1
+                t2 = None if type(level.t2).__name__ == "NotPresent" else level.t2
+                found.append(Difference(address, format_path(level.path(output_format="list")), t1, t2))
+    return sorted(found, key=lambda d: (d.address, d.path))
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def _specificity(sel: Selector, address: str, path: str) -> tuple[int, int] | None:
+    """How precisely ``sel`` covers this difference (None: not at all)."""
+    if not sel.matches_address(address):
+        return None
+    literal = len(re.sub(r"[*?\[\]]", "", sel.address))
+    if not sel.attributes:
+        return (0, literal)
+    best = [len(a) for a in sel.attributes if path_within(path, a)]
+    return (max(best), literal) if best else None
+
+
+def owners(contract: Contract, diff: Difference) -> list[Row]:
+    """The rows that report this difference: those whose covering selector is the most specific."""
+    scored: list[tuple[tuple[int, int], Row]] = []
+    for row in contract.rows:
+        scores = [s for sel in row.select + row.allow if (s := _specificity(sel, diff.address, diff.path))]
+        if scores:
+            scored.append((max(scores), row))
+    if not scored:
+        return []
+    top = max(s for s, _ in scored)
+    return [row for s, row in scored if s == top]
+
+
+def allowed(row: Row, diff: Difference) -> bool:
+    return any(sel.covers(diff.address, diff.path) or (not sel.attributes and sel.matches_address(diff.address))
+               for sel in row.allow)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    diff: Difference
+    env: str
+    rows: tuple[str, ...]  # owning row ids; () = no row covers it (catch-all)
+    allowed: bool
+
+
+def judge(contract: Contract, ref: dict, other: dict, env: str) -> list[Verdict]:
+    verdicts = []
+    for d in diff_entries(ref, other, contract.unordered):
+        rows = owners(contract, d)
+        ok = bool(rows) and all(allowed(r, d) for r in rows)
+        verdicts.append(Verdict(d, env, tuple(r.id for r in rows), ok))
+    return verdicts
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Comparison:
+    """Every environment compared with the reference, once per run; tests read slices of it."""
+
+    contract: Contract
+    models: dict[str, EnvModel]
+    envs: list[str]  # environments compared with the reference
+    verdicts: list[Verdict]
+
+    @classmethod
+    def build(cls, contract: Contract, models: dict[str, EnvModel], envs: list[str] | None = None) -> Comparison:
+        envs = [e for e in (envs or contract.environments) if e != contract.reference]
+        ref = entries(models[contract.reference], contract)
+        verdicts = []
+        for env in envs:
+            norm = contract.normaliser(env)
+            other = {norm(a): norm(v) for a, v in entries(models[env], contract).items()}
+            verdicts += judge(contract, ref, other, env)
+        return cls(contract, models, envs, verdicts)
+
+    def pair(self, env: str) -> str:
+        return f"{env}~{self.contract.reference}"
+
+    def findings_for(self, row_id: str | None) -> list[Finding]:
+        """Disallowed differences owned by ``row_id`` (None: those no row owns, the catch-all)."""
+        out = []
+        for v in self.verdicts:
+            if v.allowed:
+                continue
+            if (row_id is None and not v.rows) or (row_id is not None and row_id in v.rows):
+                out.append(self._finding(v, row_id or "unclaimed"))
+        return out
+
+    def _finding(self, v: Verdict, check: str) -> Finding:
+        d = v.diff
+        file, line = self.locate(v.env, d.address, d.path)
+        if d.path == EXISTS:
+            present_in = self.contract.reference if d.reference == "present" else v.env
+            message = f"exists only in {present_in}"
+        else:
+            message = "differs between environments"
+        if not v.rows:
+            message += "; no contract row covers it (add a row, or make the environments equal)"
+        else:
+            message += "; not an allowed difference"
+        return Finding(check=check, kind="parity", status=Status.FAIL, env=self.pair(v.env), resource=d.address,
+                       attribute=d.path, expected=d.reference, actual=d.other, file=file, line=line, message=message)
+
+    def locate(self, env: str, address: str, path: str) -> tuple[str, int]:
+        """file:line of the difference in ``env``'s source (or the reference's, if absent there)."""
+        for name in (env, self.contract.reference):
+            model = self.models[name]
+            if address.startswith("var."):
+                var = address[4:]
+                for vf in reversed(model.env.var_files):
+                    for n, line in _tfvars_names(Path(model.root) / vf):
+                        if n == var:
+                            return rel(model.root, vf), line
+                if var in model.variables:
+                    return rel(model.root, model.variables[var].file), model.variables[var].line
+            elif address.startswith("output."):
+                o = model.outputs.get(address[7:])
+                if o:
+                    return rel(model.root, o.file), o.line
+            elif address in model.resources:
+                r = model.resources[address]
+                return rel(model.root, r.file), r.line_of(path)
+        return "", 0
+
+
+def rel(root: str, file: str) -> str:
+    """A source path as the user will open it: relative to the working directory when inside it."""
+    full = os.path.normpath(os.path.join(root, file))
+    try:
+        relative = os.path.relpath(full)
+    except ValueError:
+        return full
+    return full if relative.startswith("..") else relative
