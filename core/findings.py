@@ -46,7 +46,10 @@ class Finding:
         parts = [f"[{self.check}]", self.env]
         if self.resource:
             parts.append(self.resource + (f".{self.attribute}" if self.attribute else ""))
-        if self.expected is not None or self.actual is not None:
+        if "~" in self.env:  # a comparison "staging~production": name both sides
+            other, reference = self.env.split("~", 1)
+            parts.append(f"{reference}: {_short(self.expected)}, {other}: {_short(self.actual)}")
+        elif self.expected is not None or self.actual is not None:
             parts.append(f"expected {_short(self.expected)}, actual {_short(self.actual)}")
         if self.location:
             parts.append(f"at {self.location}")

@@ -130,7 +130,7 @@ def contract_value_findings(contract: Contract, row: Row, models: dict[str, EnvM
         stated = row.values.get(env) if row.table == "different" else row.document.get("Configuration")
         if stated is None or row.measure is None:
             continue
-        out += value_findings(contract, row, env, stated, model, "parity", f"contract ({contract.path})")
+        out += value_findings(contract, row, env, stated, model, "parity", f"contract ({rel('.', contract.path)})")
     return out
 
 
@@ -153,7 +153,7 @@ def document_findings(contract: Contract, row: Row, doc_rows: list[DocRow], mode
         for env, model in models.items():
             if row.measure:
                 out += [_at(f, where) for f in value_findings(contract, row, env, stated_cells["Configuration"],
-                                                              model, "document", f"the document ({doc_path})")]
+                                                              model, "document", f"the document ({rel('.', doc_path)})")]
         return out
     for env, model in models.items():
         text = doc.value_for(env)
@@ -167,7 +167,7 @@ def document_findings(contract: Contract, row: Row, doc_rows: list[DocRow], mode
                                message=f"the document says {text!r}, the contract {row.values.get(env)!r}"))
         if row.measure:
             out += [_at(f, where) for f in value_findings(contract, row, env, text, model, "document",
-                                                          f"the document ({doc_path})")]
+                                                          f"the document ({rel('.', doc_path)})")]
     return out
 
 
