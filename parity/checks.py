@@ -152,8 +152,9 @@ def document_findings(contract: Contract, row: Row, doc_rows: list[DocRow], mode
                                    message=f"the document says {text!r}, the contract {row.document.get(key)!r}"))
         for env, model in models.items():
             if row.measure:
+                source = f"the document ({rel('.', doc_path)})"
                 out += [_at(f, where) for f in value_findings(contract, row, env, stated_cells["Configuration"],
-                                                              model, "document", f"the document ({rel('.', doc_path)})")]
+                                                              model, "document", source)]
         return out
     for env, model in models.items():
         text = doc.value_for(env)
