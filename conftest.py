@@ -32,3 +32,17 @@ def contract(pytestconfig):
 @pytest.fixture(scope="session")
 def models(pytestconfig):
     return session.models(pytestconfig)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # A bad contract or option stops the run with one line before anything is collected.
+    from core import session as suite
+
+    suite.contract(session.config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Evaluate the Terraform once, at collection, when any test needs it: bad input then stops
+    # the run with one line (pytest.UsageError) instead of an error in every test.
+    if any("models" in getattr(item, "fixturenames", ()) for item in items):
+        session.models(config)

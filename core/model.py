@@ -17,9 +17,12 @@ Conventions of ``Resource.values``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,6 +268,24 @@ def _unsafe_dynamic_blocks(tf_dir: Path) -> list[tuple[str, int, str]]:
     return problems
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """tfparse's Go code logs INFO lines (e.g. 'unknown block type' for `check`) straight to fd 2;
+    keep them out of the gate's output but pass anything else through."""
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode(errors="replace").splitlines():
+                if " level=INFO " not in line:
+                    sys.stderr.write(line + "\n")
+
+
 def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
     text = " ".join(str(err).split())
     m = re.search(r"([\w./-]+\.(?:tf|tfvars)):(\d+)", text)
@@ -302,8 +323,9 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
                                  hint="write the template inline as a heredoc string")
 
     try:
-        parsed = tfparse.load_from_path(str(tf_dir), stop_on_hcl_error=True, workspace_name=env.workspace,
-                                        vars_paths=list(env.var_files))
+        with _quiet_stderr():
+            parsed = tfparse.load_from_path(str(tf_dir), stop_on_hcl_error=True, workspace_name=env.workspace,
+                                            vars_paths=list(env.var_files))
     except tfparse.ParseError as err:
         raise _parse_error(err, tf_dir) from None
 
