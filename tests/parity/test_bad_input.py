@@ -151,7 +151,7 @@ def test_plan_json_for_unknown_environment():
 def test_document_without_tables(tmp_path):
     doc = tmp_path / "doc.md"
     doc.write_text("# nothing here\n")
-    with pytest.raises(SuiteError, match="doc.md: no 'Component | Configuration'"):
+    with pytest.raises(SuiteError, match=r"doc\.md: no 'Component \| Configuration'"):
         read_tables(doc, ["staging", "production"])
 
 
