@@ -62,6 +62,8 @@ class Resource:
     line: int
     line_end: int = 0
     block_lines: Mapping[str, int] = field(default_factory=dict)
+    # Plan JSON only: the attributes the configuration sets (the rest are provider defaults or computed).
+    configured: frozenset[str] | None = None
 
     def line_of(self, path: str) -> int:
         """Line of the innermost nested block that contains attribute ``path`` (e.g. ``ingress[1].from_port``)."""
@@ -433,6 +435,8 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
 
     changes = {c["address"]: c for c in doc.get("resource_changes", [])}
     sources = _source_index(tf_dir)
+    root_config = (doc.get("configuration") or {}).get("root_module") or {}
+    configured = {c["address"]: frozenset(c.get("expressions") or {}) for c in root_config.get("resources", [])}
     resources: dict[str, Resource] = {}
 
     def walk(module: dict) -> None:
@@ -443,8 +447,11 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
                            r.get("sensitive_values") or change.get("after_sensitive") or {})
             values = _blocks_as_lists(values)
             file, line = sources.get(_config_address(address), (str(path), 0))
+            config_address = _config_address(address)
             resources[address] = Resource(address=address, mode=r.get("mode", "managed"), type=r["type"],
-                                          name=r["name"], values=values, file=file, line=line)
+                                          name=r["name"], values=values, file=file, line=line,
+                                          configured=configured.get(config_address)
+                                          if not address.startswith("module.") else None)
         for child in module.get("child_modules", []):
             walk(child)
 
@@ -461,7 +468,22 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
         outputs[name] = Output(name=name, value=SENSITIVE if sens else o.get("value"), sensitive=sens,
                                file=str(path), line=0)
     return EnvModel(env=env, source=f"plan:{path}", root=str(tf_dir or path.parent), resources=resources,
-                    variables=variables, outputs=outputs)
+                    variables=variables, outputs=outputs, default_tags=_plan_default_tags(doc, resources))
+
+
+def _plan_default_tags(doc: dict, resources: dict[str, Resource]) -> dict[str, str]:
+    """The aws provider's default_tags: from its configuration when constant, else tags_all minus tags."""
+    provider = ((doc.get("configuration") or {}).get("provider_config") or {}).get("aws") or {}
+    blocks = (provider.get("expressions") or {}).get("default_tags") or []
+    for block in blocks if isinstance(blocks, list) else [blocks]:
+        tags = (block.get("tags") or {}).get("constant_value")
+        if isinstance(tags, dict):
+            return tags
+    for r in resources.values():
+        tags_all, tags = r.values.get("tags_all"), r.values.get("tags") or {}
+        if isinstance(tags_all, dict) and isinstance(tags, dict):
+            return {k: v for k, v in tags_all.items() if k not in tags}
+    return {}
 
 
 def _config_address(address: str) -> str:

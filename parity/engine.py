@@ -50,6 +50,40 @@ def _parse_json(values: dict, keys: tuple[str, ...]) -> dict:
     return values
 
 
+def _kind(model: EnvModel) -> str:
+    return model.source.split(":", 1)[0]
+
+
+def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, dict[str, Any]]:
+    """``entries``, made comparable with an environment from the other kind of source.
+
+    A plan holds provider defaults and computed attributes that HCL evaluation does not, and HCL
+    evaluation writes a reference where a plan says "known after apply". When one side is a plan and
+    the other HCL, a plan resource keeps only the attributes its configuration sets, and every value
+    known only after apply compares as the same unknown.
+    """
+    ents = entries(model, contract)
+    if not mixed:
+        return ents
+    out = {}
+    for address, values in ents.items():
+        r = model.resources.get(address)
+        if r is not None and r.configured is not None:
+            values = {k: v for k, v in values.items() if k in r.configured}
+        out[address] = _collapse_unknown(values)
+    return out
+
+
+def _collapse_unknown(value: Any) -> Any:
+    if is_unknown(value):
+        return "${unknown}"
+    if isinstance(value, list):
+        return [_collapse_unknown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _collapse_unknown(v) for k, v in value.items()}
+    return value
+
+
 # --------------------------------------------------------------------------- differences
 
 
@@ -158,11 +192,17 @@ class Comparison:
     @classmethod
     def build(cls, contract: Contract, models: dict[str, EnvModel], envs: list[str] | None = None) -> Comparison:
         envs = [e for e in (envs or contract.environments) if e != contract.reference]
-        ref = entries(models[contract.reference], contract)
+        reference = models[contract.reference]
         verdicts = []
         for env in envs:
+            mixed = _kind(models[env]) != _kind(reference)
+            ref = comparable(reference, contract, mixed)
             norm = contract.normaliser(env)
-            other = {norm(a): norm(v) for a, v in entries(models[env], contract).items()}
+            other = {norm(a): norm(v) for a, v in comparable(models[env], contract, mixed).items()}
+            if mixed:  # variables and outputs a plan does not list are not compared
+                for key in [k for k in set(ref) ^ set(other) if k.startswith(("var.", "output."))]:
+                    ref.pop(key, None)
+                    other.pop(key, None)
             verdicts += judge(contract, ref, other, env)
         return cls(contract, models, envs, verdicts)
 
