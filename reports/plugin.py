@@ -1,1 +1,311 @@
-"""pytest plugin writing reports/ at the end of a run (filled in by the reports work)."""
+"""pytest plugin writing reports/ at the end of every run (also when it fails).
+
+Files in ``--report-dir`` (default ``reports/out``): ``junit.xml`` (pytest's own, unless ``--junitxml`` points
+elsewhere), ``parity.json`` (schema ``reports/parity.schema.json``), ``summary.md`` (also appended to
+``$GITHUB_STEP_SUMMARY``), ``policies.sarif`` and ``index.html``. A run in which live tests ran is an audit:
+it also writes ``audit-<UTC time>.json`` into ``--history-dir`` (default ``<report-dir>/history``).
+
+The reports are the recorded findings (``core.session.record``) plus the test outcomes: a test that failed
+or errored without recording a finding that is not a pass, a collection error, and a non-zero exit status
+each become an ERROR (or FAIL) finding, so a failing run can never produce a green report.
+
+A run of only the project's own tests (``pytest tests``) writes no reports unless ``--report-dir`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core import session
+from core.findings import CheckFailed, Finding, Status
+from reports import history, html, json_report, markdown, sarif
+from reports.results import FAILING, RunInfo, TestResult, overall
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REPORT_DIR = "reports/out"
+FILES = {"junit": "junit.xml", "json": "parity.json", "markdown": "summary.md", "sarif": "policies.sarif",
+         "html": "index.html"}
+KIND_OF_MARKER = {"parity": "parity", "document": "document", "policy": "policy", "secrets": "secret",
+                  "cost": "cost", "live": "live"}
+KIND_OF_DIR = {"parity": "parity", "policies": "policy", "live_checks": "live"}
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class _Test:
+    nodeid: str
+    first: int  # the findings recorded while it ran are recorded[first:last]
+    last: int = -1
+    kind: str = "test"
+    check: str = ""
+    env: str = ""
+    file: str = ""
+    line: int = 0
+    live: bool = False
+    reports: list = field(default_factory=list)
+    message: str = ""
+    crashed: bool = False  # an exception other than an AssertionError in the call phase, or a setup/teardown error
+    raised: list[Finding] = field(default_factory=list)  # findings of a CheckFailed it raised
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("codedetect-reports", "codedetect reports")
+    group.addoption("--report-dir", default=None, metavar="DIR",
+                    help=f"write junit.xml, parity.json, summary.md, policies.sarif, index.html here "
+                         f"(default {DEFAULT_REPORT_DIR})")
+    group.addoption("--history-dir", default=None, metavar="DIR",
+                    help="dated JSON of each live audit, read back for the trend and new findings "
+                         "(default <report-dir>/history)")
+
+
+def _self_test_run(config: pytest.Config) -> bool:
+    """Only the project's own tests (tests/) are run: their outcomes are not a report about terraform/."""
+    tests_dir = ROOT / "tests"
+    paths = [Path(config.invocation_params.dir, a.split("::", 1)[0]).resolve() for a in config.args]
+    return bool(paths) and all(p == tests_dir or tests_dir in p.parents for p in paths)
+
+
+@pytest.hookimpl(tryfirst=True)  # before junitxml reads config.option.xmlpath
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # xdist worker: the controller writes the reports
+        return
+    given = config.getoption("--report-dir")
+    if given is None and _self_test_run(config):
+        return
+    base = Path(config.invocation_params.dir)
+    report_dir = (base / (given or DEFAULT_REPORT_DIR)).resolve()
+    hist = config.getoption("--history-dir")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(report_dir / FILES["junit"])
+    config.pluginmanager.register(
+        ReportWriter(config, report_dir, (base / hist).resolve() if hist else report_dir / "history"),
+        "codedetect-reports")
+
+
+class ReportWriter:
+    """Follows the run (findings per test, outcomes, collection errors) and writes every report at the end."""
+
+    def __init__(self, config: pytest.Config, report_dir: Path, history_dir: Path):
+        self.config = config
+        self.report_dir = report_dir
+        self.history_dir = history_dir
+        self.started = datetime.now(UTC)
+        self.tests: dict[str, _Test] = {}
+        self.collect_errors: list[tuple[str, str]] = []
+
+    # ------------------------------------------------------------------ following the run
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append((report.nodeid, _short(str(report.longrepr))))
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.tests[nodeid] = _Test(nodeid=nodeid, first=len(session.recorded(self.config)))
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if nodeid in self.tests:
+            self.tests[nodeid].last = len(session.recorded(self.config))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        t = self.tests.setdefault(item.nodeid, _Test(nodeid=item.nodeid, first=len(session.recorded(self.config))))
+        if call.when == "setup":
+            self._describe(item, t)
+        if report.failed and call.excinfo is not None:
+            exc = call.excinfo.value
+            t.crashed = t.crashed or call.when != "call" or not isinstance(exc, AssertionError)
+            if isinstance(exc, CheckFailed):
+                t.raised.extend(exc.findings)
+            text = f"{call.when}: {call.excinfo.exconly().strip()}"
+            t.message = _short(f"{t.message}\n{text}" if t.message else text)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid in self.tests:
+            self.tests[report.nodeid].reports.append(report)
+
+    def _describe(self, item: pytest.Item, t: _Test) -> None:
+        """What a failure of this test is about: the contract row (and env) in its parameters, else the test id."""
+        t.kind = _kind(item)
+        t.live = item.get_closest_marker("live") is not None
+        t.check = item.nodeid
+        rows, envs = _contract_names(self.config)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            if callspec.id in rows:
+                t.check = callspec.id
+            t.env = next((v for v in callspec.params.values() if isinstance(v, str) and v in envs), "")
+        t.file = _relative(str(item.path), self._source_root())
+        t.line = (item.location[1] or 0) + 1
+
+    # ------------------------------------------------------------------ writing
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        write_reports(self, int(exitstatus))
+
+    def _source_root(self) -> Path:
+        tf_dir = _tf_dir(self.config)
+        if tf_dir is None or tf_dir == ROOT or ROOT in tf_dir.parents:
+            return ROOT
+        return tf_dir.parent  # a copy of terraform/ elsewhere: its files read as terraform/<file>.tf
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_MESSAGE else "..." + text[-(MAX_MESSAGE - 3):]
+
+
+def _kind(item: pytest.Item) -> str:
+    for marker, kind in KIND_OF_MARKER.items():
+        if item.get_closest_marker(marker):
+            return kind
+    return _kind_of_path(item.nodeid)
+
+
+def _kind_of_path(nodeid: str) -> str:
+    return KIND_OF_DIR.get(nodeid.replace("\\", "/").split("/", 1)[0], "test")
+
+
+def _contract_names(config: pytest.Config) -> tuple[list[str], list[str]]:
+    """The contract's row ids and environments; none when the contract cannot be loaded (that failure is
+    already a collection or test error of this run)."""
+    try:
+        c = session.contract(config)
+    except (pytest.UsageError, ValueError, KeyError, OSError):
+        return [], []
+    return [r.id for r in c.rows], list(c.environments)
+
+
+def _tf_dir(config: pytest.Config) -> Path | None:
+    try:
+        return session.options(config).tf_dir
+    except (ValueError, KeyError, pytest.UsageError):  # --tf-dir is not registered (a plugin test)
+        return None
+
+
+def _relative(file: str, source_root: Path, tf_dir: Path | None = None) -> str:
+    """A finding's file relative to the source root when it is inside it, else absolute; '' stays ''."""
+    if not file:
+        return file
+    path = Path(file)
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, source_root / path, ROOT / path]
+    if tf_dir is not None and not path.is_absolute():
+        candidates.insert(0, tf_dir / path)
+    for c in candidates:
+        if c.exists():
+            c = c.resolve()
+            try:
+                return c.relative_to(source_root).as_posix()
+            except ValueError:
+                return str(c)
+    return file
+
+
+def _outcome(reports: list) -> str:
+    if any(r.failed and r.when != "call" for r in reports):
+        return "error"
+    if any(r.failed for r in reports):
+        return "failed"
+    if any(r.skipped for r in reports):
+        return "xfailed" if any(hasattr(r, "wasxfail") for r in reports) else "skipped"
+    if any(hasattr(r, "wasxfail") for r in reports):
+        return "xpassed"
+    return "passed"
+
+
+def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunInfo]:
+    """Every finding of the run (recorded, then derived from outcomes) and the run's facts."""
+    config = writer.config
+    source_root = writer._source_root()
+    tf_dir = _tf_dir(config)
+    recorded = session.recorded(config)
+    findings = [replace(f, file=_relative(f.file, source_root, tf_dir)) for f in recorded]
+    findings = [replace(f, actual="(redacted)") if f.kind == "secret" and isinstance(f.actual, str) else f
+                for f in findings]
+    derived: list[int] = []
+    results: list[TestResult] = []
+
+    def derive(f: Finding) -> int:
+        findings.append(f)
+        derived.append(len(findings) - 1)
+        return len(findings) - 1
+
+    for t in writer.tests.values():
+        last = t.last if t.last >= 0 else len(recorded)
+        mine = list(range(t.first, last))
+        outcome = _outcome(t.reports)
+        if outcome in ("failed", "error", "xpassed") and not any(findings[i].status in FAILING for i in mine):
+            if t.raised and not t.crashed:
+                mine += [derive(replace(f, file=_relative(f.file, source_root, tf_dir))) for f in t.raised]
+            else:
+                status = Status.FAIL if not t.crashed and outcome == "failed" else Status.ERROR
+                mine.append(derive(Finding(
+                    check=t.check or t.nodeid, kind=t.kind, status=status, env=t.env, file=t.file, line=t.line,
+                    message=f"test {t.nodeid} {outcome} without recording a finding: "
+                            f"{t.message or 'see junit.xml'}")))
+        results.append(TestResult(nodeid=t.nodeid, outcome=outcome, findings=tuple(mine), message=t.message))
+
+    for nodeid, message in writer.collect_errors:
+        i = derive(Finding(check=nodeid or "collection", kind=_kind_of_path(nodeid), status=Status.ERROR, env="",
+                           file=_relative(nodeid.split("::", 1)[0], source_root), message=f"collection error: "
+                           f"{message}"))
+        results.append(TestResult(nodeid=nodeid or "collection", outcome="error", findings=(i,), message=message))
+
+    if exitstatus != 0 and not any(f.status in FAILING for f in findings):
+        derive(Finding(check="pytest", kind="run", status=Status.ERROR, env="",
+                       message=f"pytest exited with status {exitstatus} ({_exit_name(exitstatus)}) "
+                               "and no check reported why"))
+
+    live = any(t.live and _outcome(t.reports) != "skipped" for t in writer.tests.values()) or \
+        any(f.kind == "live" for f in recorded)
+    run = RunInfo(started=writer.started.isoformat(timespec="seconds"),
+                  finished=datetime.now(UTC).isoformat(timespec="seconds"), exitstatus=exitstatus,
+                  args=tuple(config.invocation_params.args), tf_dir=str(tf_dir or ""),
+                  source_root=str(source_root), live=live, tests=tuple(results), derived=tuple(derived))
+    return findings, run
+
+
+def _exit_name(status: int) -> str:
+    try:
+        return pytest.ExitCode(status).name.lower().replace("_", " ")
+    except ValueError:
+        return "unknown exit status"
+
+
+def write_reports(writer: ReportWriter, exitstatus: int) -> None:
+    findings, run = collect(writer, exitstatus)
+    rows, envs = _contract_names(writer.config)
+    out = writer.report_dir
+    out.mkdir(parents=True, exist_ok=True)
+
+    json_report.write(out / FILES["json"], json_report.build(findings, rows, envs, run))
+    summary = markdown.render(findings, rows, envs, run)
+    (out / FILES["markdown"]).write_text(summary)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(summary + "\n")
+    sarif.write(out / FILES["sarif"], sarif.build(findings, run.source_root))
+
+    view = None
+    audits, problems = history.load(writer.history_dir)
+    if run.live:
+        now = datetime.now(UTC)
+        doc = history.audit_doc(findings, now, overall(findings, run), envs)
+        previous = audits[-1] if audits else None
+        path = history.write_audit(writer.history_dir, doc, now)
+        current = history.Audit(name=path.name, time=now, drift=doc["drift"], errors=doc["errors"],
+                                failing=frozenset(history.key(f) for f in doc["findings"]), status=doc["status"])
+        view = html.HistoryView(audits=[*audits, current], new=history.new_since(findings, previous),
+                                previous=previous, problems=problems)
+    elif audits or problems:
+        view = html.HistoryView(audits=audits, problems=problems)
+    (out / FILES["html"]).write_text(html.render(findings, rows, envs, run, view))
