@@ -18,7 +18,7 @@ from typing import Any
 from core.findings import Finding, Status
 from reports.results import count_by_status, is_failing
 
-NAME_RE = re.compile(r"^audit-(\d{8}T\d{6}Z)(?:-\d+)?\.json$")
+NAME_RE = re.compile(r"^audit-(\d{8}T\d{6}Z)(?:-(\d+))?\.json$")
 HISTORY_VERSION = 1
 
 
@@ -32,6 +32,7 @@ def key(f: Finding | dict) -> tuple[str, str, str, str]:
 class Audit:
     name: str
     time: datetime
+    seq: int  # runs within the same second: 0, 1, 2...
     drift: int
     errors: int
     failing: frozenset[tuple[str, str, str, str]]  # keys of the findings that were not a pass
@@ -85,6 +86,7 @@ def load(directory: Path) -> tuple[list[Audit], list[str]]:
             audits.append(Audit(
                 name=path.name,
                 time=datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC),
+                seq=int(m.group(2) or 0),
                 drift=int(doc["drift"]),
                 errors=int(doc.get("errors", 0)),
                 failing=frozenset(key(f) for f in doc.get("findings", [])),
@@ -92,7 +94,7 @@ def load(directory: Path) -> tuple[list[Audit], list[str]]:
             ))
         except (OSError, ValueError, KeyError, TypeError) as err:
             problems.append(f"{path.name}: unreadable audit ({type(err).__name__}: {err})")
-    audits.sort(key=lambda a: (a.time, a.name))
+    audits.sort(key=lambda a: (a.time, a.seq))
     return audits, problems
 
 

@@ -24,7 +24,7 @@ import pytest
 from core import session
 from core.findings import CheckFailed, Finding, Status
 from reports import history, html, json_report, markdown, sarif
-from reports.results import FAILING, RunInfo, TestResult, overall
+from reports.results import FAILING, Outcome, RunInfo, overall
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPORT_DIR = "reports/out"
@@ -231,7 +231,7 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
     findings = [replace(f, actual="(redacted)") if f.kind == "secret" and isinstance(f.actual, str) else f
                 for f in findings]
     derived: list[int] = []
-    results: list[TestResult] = []
+    results: list[Outcome] = []
 
     def derive(f: Finding) -> int:
         findings.append(f)
@@ -251,13 +251,13 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
                     check=t.check or t.nodeid, kind=t.kind, status=status, env=t.env, file=t.file, line=t.line,
                     message=f"test {t.nodeid} {outcome} without recording a finding: "
                             f"{t.message or 'see junit.xml'}")))
-        results.append(TestResult(nodeid=t.nodeid, outcome=outcome, findings=tuple(mine), message=t.message))
+        results.append(Outcome(nodeid=t.nodeid, outcome=outcome, findings=tuple(mine), message=t.message))
 
     for nodeid, message in writer.collect_errors:
         i = derive(Finding(check=nodeid or "collection", kind=_kind_of_path(nodeid), status=Status.ERROR, env="",
                            file=_relative(nodeid.split("::", 1)[0], source_root), message=f"collection error: "
                            f"{message}"))
-        results.append(TestResult(nodeid=nodeid or "collection", outcome="error", findings=(i,), message=message))
+        results.append(Outcome(nodeid=nodeid or "collection", outcome="error", findings=(i,), message=message))
 
     if exitstatus != 0 and not any(f.status in FAILING for f in findings):
         derive(Finding(check="pytest", kind="run", status=Status.ERROR, env="",
@@ -302,7 +302,7 @@ def write_reports(writer: ReportWriter, exitstatus: int) -> None:
         doc = history.audit_doc(findings, now, overall(findings, run), envs)
         previous = audits[-1] if audits else None
         path = history.write_audit(writer.history_dir, doc, now)
-        current = history.Audit(name=path.name, time=now, drift=doc["drift"], errors=doc["errors"],
+        current = history.Audit(name=path.name, time=now, seq=0, drift=doc["drift"], errors=doc["errors"],
                                 failing=frozenset(history.key(f) for f in doc["findings"]), status=doc["status"])
         view = html.HistoryView(audits=[*audits, current], new=history.new_since(findings, previous),
                                 previous=previous, problems=problems)

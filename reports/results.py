@@ -23,7 +23,7 @@ FAILING = (Status.FAIL, Status.DRIFT, Status.ERROR, Status.UNKNOWN)  # not a pas
 
 
 @dataclass(frozen=True)
-class TestResult:
+class Outcome:
     """One pytest test (or collector that failed to collect) and the findings it recorded."""
 
     nodeid: str
@@ -41,7 +41,7 @@ class RunInfo:
     tf_dir: str = ""
     source_root: str = ""  # finding files are relative to this directory
     live: bool = False  # live tests ran (not only skipped): this run is an audit
-    tests: tuple[TestResult, ...] = ()
+    tests: tuple[Outcome, ...] = ()
     derived: tuple[int, ...] = ()  # findings made from a failed test's outcome (it recorded no failing one)
 
     def counts(self) -> dict[str, int]:
