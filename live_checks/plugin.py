@@ -1,1 +1,68 @@
-"""pytest plugin of the live checks: options --aws-*, --require-live (filled in by the live-checks work)."""
+"""pytest plugin of the live checks: --aws-profile, --aws-region, --aws-endpoint, --require-live.
+
+The live run (one guarded boto3 session, inventories read once) is built lazily by the ``live``
+fixture, so runs without live tests never touch AWS settings. Without credentials (and without
+--aws-endpoint) every live test skips with one reason; --require-live turns that into failures.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core import session
+from live_checks.aws import valid_endpoint, valid_region
+
+_run_key = pytest.StashKey[object]()
+NO_CREDENTIALS = ("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or --aws-profile), "
+                  "or pass --aws-endpoint URL for a sandbox (python -m live_checks.sandbox)")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("live", "live checks against deployed AWS (read-only)")
+    group.addoption("--aws-profile", default=None, help="AWS profile for the live checks (default: the environment)")
+    group.addoption("--aws-region", default=None,
+                    help="region of every environment (default: var.aws_region of each environment)")
+    group.addoption("--aws-endpoint", default=None, metavar="URL",
+                    help="AWS-compatible endpoint, e.g. a sandbox: http://127.0.0.1:5555 (LocalStack, moto)")
+    group.addoption("--require-live", action="store_true",
+                    help="fail, instead of skip, when the live checks cannot run (nightly audit, promotion)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    endpoint, region = config.getoption("--aws-endpoint"), config.getoption("--aws-region")
+    profile = config.getoption("--aws-profile")
+    if endpoint is not None and not valid_endpoint(endpoint):
+        raise pytest.UsageError(f"--aws-endpoint {endpoint!r}: expected a URL like http://127.0.0.1:5555")
+    if region is not None and not valid_region(region):
+        raise pytest.UsageError(f"--aws-region {region!r}: expected a region name like us-east-1")
+    if profile is not None:
+        import boto3
+
+        if profile not in boto3.Session().available_profiles:
+            raise pytest.UsageError(f"--aws-profile {profile!r}: no such profile in the AWS config files")
+
+
+def live_run(config: pytest.Config):
+    """The run, or the reason it cannot run (a string), built once per pytest run."""
+    if _run_key not in config.stash:
+        from live_checks.aws import AwsSession
+        from live_checks.run import LiveRun
+
+        endpoint, region = config.getoption("--aws-endpoint"), config.getoption("--aws-region")
+        aws = AwsSession(profile=config.getoption("--aws-profile"), region=region, endpoint=endpoint)
+        if not aws.has_credentials:
+            config.stash[_run_key] = NO_CREDENTIALS
+        else:
+            config.stash[_run_key] = LiveRun(aws, session.models(config), session.contract(config), region=region,
+                                             root=str(session.ROOT))
+    return config.stash[_run_key]
+
+
+@pytest.fixture(scope="session")
+def live(pytestconfig):
+    run = live_run(pytestconfig)
+    if isinstance(run, str):
+        if pytestconfig.getoption("--require-live"):
+            pytest.fail(f"--require-live: {run}", pytrace=False)
+        pytest.skip(run)
+    return run

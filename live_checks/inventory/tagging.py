@@ -1,0 +1,14 @@
+"""Resource Groups Tagging API: everything tagged with an environment's Environment tag, in one query."""
+
+from __future__ import annotations
+
+from live_checks.inventory.base import Inventory, tags
+
+
+class Tagging(Inventory):
+    service = "resourcegroupstaggingapi"
+
+    def fetch(self) -> None:
+        values = sorted(self.wanted.get("Environment", set()))
+        self.resources = {r["ResourceARN"]: tags(r.get("Tags")) for r in self.pages(
+            "get_resources", "ResourceTagMappingList", TagFilters=[{"Key": "Environment", "Values": values}])}

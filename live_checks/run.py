@@ -1,0 +1,227 @@
+"""The live run: inventories read once, then each check compares expected and deployed values.
+
+Python API (also used by the pytest tests in live_checks/test_live.py)::
+
+    run = LiveRun(AwsSession(endpoint=...), models, contract)
+    findings = run.everything()          # or run.check("rds", "staging"), run.parity("IAM Roles")
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+from core.contract import Contract, Row
+from core.findings import Finding, Status
+from core.model import EnvModel
+from live_checks import expected as exp
+from live_checks.aws import GLOBAL_SERVICES, MAX_WORKERS, AwsSession
+from live_checks.compare import Canon, comparable, diff
+from live_checks.inventory import SERVICES, Inventory
+
+# check id -> (Terraform types it compares, services whose inventories it reads)
+CHECKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ec2": (("aws_instance",), ("ec2", "iam")),
+    "rds": (("aws_db_instance", "aws_db_subnet_group"), ("rds", "ec2")),
+    "s3": (("aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_versioning", "aws_s3_bucket_ownership_controls", "aws_s3_bucket_lifecycle_configuration"),
+           ("s3",)),
+    "elb": (("aws_lb", "aws_lb_target_group", "aws_lb_listener", "aws_lb_target_group_attachment"),
+            ("elbv2", "ec2", "acm")),
+    "security_groups": (("aws_security_group",), ("ec2",)),
+    "iam": (("aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_instance_profile"),
+            ("iam",)),
+    "cloudwatch": (("aws_cloudwatch_metric_alarm", "aws_cloudwatch_log_group", "aws_cloudwatch_dashboard"),
+                   ("cloudwatch", "logs", "sns", "elbv2")),
+    "sns": (("aws_sns_topic", "aws_sns_topic_subscription"), ("sns",)),
+    "efs": (("aws_efs_file_system", "aws_efs_mount_target"), ("efs",)),
+    "dns": (("aws_route53_zone", "aws_route53_record", "aws_acm_certificate", "aws_acm_certificate_validation"),
+            ("route53", "acm", "elbv2")),
+}
+# Declared types no check reads, and why (a test fails when Terraform gains a type in neither list).
+NOT_CHECKED = {
+    "aws_vpc": "network plumbing: found through the resources that use it",
+    "aws_subnet": "network plumbing: found through the resources that use it",
+    "aws_internet_gateway": "network plumbing",
+    "aws_route_table": "network plumbing",
+    "aws_route_table_association": "network plumbing",
+}
+# aws_lb_target_group_attachment is compared as the target group's `targets`.
+COVERED_BY = {"aws_lb_target_group_attachment": "aws_lb_target_group"}
+UNLISTED = "(not in the contract)"
+
+
+class LiveRun:
+    def __init__(self, aws: AwsSession, models: dict[str, EnvModel], contract: Contract,
+                 region: str | None = None, root: str | None = None):
+        self.aws, self.models, self.contract = aws, models, contract
+        self.root = root
+        self.regions = {env: region or _var(m, "aws_region") or aws.default_region for env, m in models.items()}
+
+    # ------------------------------------------------------------------ inventories
+
+    @cached_property
+    def inventories(self) -> dict[tuple[str, str], Inventory]:
+        """Every (service, region) inventory, built concurrently once."""
+        wanted = exp.wanted(list(self.models.values()))
+        wanted["Environment"] = {m.default_tags.get("Environment") or m.env.tag for m in self.models.values()}
+        out: dict[tuple[str, str], Inventory] = {}
+        for region in sorted({r for r in self.regions.values() if r}):
+            for service, cls in SERVICES.items():
+                key = (service, "us-east-1" if service in GLOBAL_SERVICES else region)
+                if key not in out:
+                    out[key] = cls(self.aws, key[1], wanted)
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+            list(pool.map(Inventory.load, out.values()))
+        return out
+
+    def inventory(self, service: str, env: str) -> Inventory:
+        region = "us-east-1" if service in GLOBAL_SERVICES else self.regions[env]
+        return self.inventories[(service, region)]
+
+    def errors(self, env: str, services) -> list[str]:
+        if not self.regions[env]:
+            return [f"no AWS region for {env}: pass --aws-region or set var.aws_region"]
+        return [e for s in services for e in self.inventory(s, env).errors]
+
+    @cached_property
+    def views(self) -> dict[str, tuple[dict, dict, dict]]:
+        """env -> (expected, deployed, refs): canonical values by Terraform address; AWS id -> reference."""
+        return {env: self._view(env) for env in self.models}
+
+    def _view(self, env: str):
+        model = self.models[env]
+        if not self.regions[env]:
+            return {}, {}, {}
+        observed, refs, labels = {}, {}, {}
+        for service in SERVICES:
+            inv = self.inventory(service, env)
+            if inv.errors:
+                continue
+            try:
+                found = inv.observe(model)
+            except Exception as err:  # noqa: BLE001 - an observer bug is an ERROR of that service, never a pass
+                inv.errors.append(f"{service}: cannot read the inventory ({type(err).__name__}: {err})")
+                continue
+            labels.update(inv.labels())
+            for o in found:
+                observed[o.address] = (model.resources[o.address].type if o.address in model.resources
+                                       else o.address.split(".", 1)[0], o.values)
+                refs.update(o.refs)
+        canon = Canon(refs, labels, self.contract.unordered, self.contract.json_attributes)
+        managed = set(model.managed())
+        expected = {}
+        for address, values in exp.expected(model).items():
+            rtype = model.resources[address].type
+            known = {k: v for k, v in values.items() if comparable(v, managed)}
+            expected[address] = canon.resource(rtype, known)
+        deployed = {a: canon.resource(t, v) for a, (t, v) in observed.items()}
+        return expected, deployed, refs
+
+    # ------------------------------------------------------------------ checks
+
+    def check(self, name: str, env: str) -> list[Finding]:
+        """Expected (Terraform) against deployed, for one service's resource types in one environment."""
+        types, services = CHECKS[name]
+        errors = self.errors(env, services)
+        if errors:
+            return [self._finding(name, env, Status.ERROR, message=e) for e in errors]
+        expected, deployed, _ = self.views[env]
+        model = self.models[env]
+        mine = lambda a: _type(a, model) in types  # noqa: E731
+        findings, compared = [], 0
+        for address in sorted({a for a in expected if mine(a)} | {a for a in deployed if mine(a)}):
+            want, got = expected.get(address), deployed.get(address)
+            if got is None and _type(address, model) in COVERED_BY:
+                continue
+            if got is None:
+                findings.append(self._finding(name, env, Status.DRIFT, address, "", "exists", "missing",
+                                              "declared in Terraform, not found in AWS"))
+            elif want is None:
+                findings.append(self._finding(name, env, Status.DRIFT, address, "", "absent", "exists",
+                                              "deployed, but Terraform does not declare it"))
+            else:
+                for path, a, b in diff(want, got):
+                    findings.append(self._finding(name, env, Status.DRIFT, address, path, a, b))
+                compared += len(set(want) & set(got))
+        if not findings:
+            n = len({a for a in expected if mine(a)})
+            findings.append(self._finding(name, env, Status.PASS, message=(
+                f"{n} declared resource(s), {compared} attribute(s) match" if n else
+                "nothing of this kind is declared here, and none was found")))
+        return findings
+
+    def parity(self, row_id: str) -> list[Finding]:
+        """Deployed reference environment against each other deployed environment, under the contract."""
+        ref = self.contract.reference
+        findings = []
+        for other in [e for e in self.models if e != ref]:
+            label = f"{other}~{ref}"
+            errors = self.errors(ref, SERVICES) + self.errors(other, SERVICES)
+            if errors:
+                findings += [self._finding(row_id, label, Status.ERROR, message=e)
+                             for e in dict.fromkeys(errors)]
+                continue
+            norm = self.contract.normaliser(other)
+            a, b = self.views[ref][1], norm(self.views[other][1])
+            compared = 0
+            for address in sorted(a.keys() | b.keys()):
+                diffs = [("", "exists" if address in a else "absent", "exists" if address in b else "absent")] \
+                    if (address in a) != (address in b) else diff(a[address], b[address], both=True)
+                compared += 1
+                for path, x, y in diffs:
+                    row, allowed = self._row_for(address, path)
+                    if (row.id if row else UNLISTED) == row_id and not allowed:
+                        findings.append(self._finding(row_id, label, Status.DRIFT, address, path, x, y, (
+                            f"deployed {ref} has {x!r}, deployed {other} has {y!r} (after normalising names)")))
+            if not any(f.env == label for f in findings):
+                findings.append(self._finding(row_id, label, Status.PASS, message=(
+                    f"deployed {other} and {ref} agree on {compared} resource(s) for this row")))
+        return findings
+
+    def _row_for(self, address: str, path: str) -> tuple[Row | None, bool]:
+        """The contract row reporting a difference (most specific selector) and whether it allows it."""
+        best, best_score = None, -1
+        for row in self.contract.rows:
+            for sel in row.select:
+                if sel.covers(address, path):
+                    score = max((len(x) for x in sel.attributes), default=0)
+                    if score > best_score:
+                        best, best_score = row, score
+        allowed = best is not None and best.table == "different" and any(s.covers(address, path) for s in best.allow)
+        return best, allowed
+
+    def unmanaged(self, env: str) -> list[Finding]:
+        from live_checks.unmanaged import unmanaged
+
+        return unmanaged(self, env)
+
+    def everything(self, envs: list[str] | None = None) -> list[Finding]:
+        envs = envs or list(self.models)
+        findings = [f for env in envs for name in CHECKS for f in self.check(name, env)]
+        findings += [f for env in envs for f in self.unmanaged(env)]
+        findings += [f for row in [r.id for r in self.contract.rows] + [UNLISTED] for f in self.parity(row)]
+        return findings
+
+    def _finding(self, check: str, env: str, status: Status, resource: str = "", attribute: str = "",
+                 expected=None, actual=None, message: str = "") -> Finding:
+        file, line = "", 0
+        model = self.models.get(env)
+        if model and resource in model.resources:
+            r = model.resources[resource]
+            file = os.path.relpath(os.path.join(model.root, r.file), self.root) if self.root else r.file
+            line = r.line_of(attribute)
+        return Finding(check=f"live:{check}", kind="live", status=status, env=env, resource=resource,
+                       attribute=attribute, expected=expected, actual=actual, file=file, line=line, message=message)
+
+
+def _type(address: str, model: EnvModel) -> str:
+    r = model.resources.get(address)
+    return r.type if r else address.split(".", 1)[0]
+
+
+def _var(model: EnvModel, name: str):
+    v = model.variables.get(name)
+    return v.value if v else None
+
