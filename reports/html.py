@@ -144,7 +144,7 @@ def _matrix_html(sid: str, title: str, findings: list[Finding], first: Sequence[
     cols = columns(findings, envs)
     rows = matrix(findings, checks, cols)
     failing = sum(1 for r in rows if row_status(r) in FAILING)
-    head = "".join(f'<th scope="col">{escape(c.replace("~", " ↔ "))}</th>' for c in cols)
+    head = "".join(f'<th scope="col">{escape(c.replace("~", " ↔ ") or "all")}</th>' for c in cols)
     body = []
     for i, r in enumerate(rows):
         anchors = [f"d-{sid}-{i}-{j}" for j in range(len(cols))]
@@ -160,7 +160,7 @@ def _matrix_html(sid: str, title: str, findings: list[Finding], first: Sequence[
                 body.append(
                     f'<tr id="{a}" class="detail"><td colspan="{len(cols) + 1}">'
                     f'<a class="close" href="#{sid}">close</a>'
-                    f"<b>{escape(c.check)}</b> in <b>{escape(c.env)}</b>: {c.word}"
+                    f"<b>{escape(c.check)}</b> in <b>{escape(c.env or 'all')}</b>: {c.word}"
                     + "".join(_finding_block(f) for f in shown[:MAX_DETAILS]) + more + "</td></tr>")
     return (f'<section id="{sid}"><h2>{escape(title)} <span class="muted">({failing} of {len(rows)} failing)</span>'
             f'</h2><table class="matrix"><thead><tr><th scope="col">{escape(label)}</th>{head}</tr></thead>'

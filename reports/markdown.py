@@ -29,6 +29,8 @@ MAX_FINDINGS = 25  # a PR comment stays readable; the HTML and JSON reports have
 
 
 def _cell(text: Any, limit: int = 80) -> str:
+    if text is None:
+        return ""
     if not isinstance(text, str):
         text = json.dumps(text, sort_keys=True, default=str)
     text = " ".join(text.split())
@@ -46,7 +48,7 @@ def _failing_table(title: str, findings: list[Finding], first: Sequence[str], en
     out = [f"**{title}**: {len(failing)} of {len(rows)} failing", ""]
     if not failing:
         return out
-    out += ["| | " + " | ".join(_cell(c) for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    out += ["| | " + " | ".join(_cell(c or "all") for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for r in failing:
         out.append(f"| {_cell(r[0].check)} | " + " | ".join(f"{ICON[c.word]} {c.word}" if c.status else "·"
                                                             for c in r) + " |")
@@ -84,7 +86,7 @@ def render(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str]
         for f in shown:
             res = f.resource + (f".{f.attribute}" if f.attribute else "")
             lines.append(f"| {_cell(f.check, 40)} | {_cell(f.env or 'all')} | {f.status.value} | {_cell(res, 60)} "
-                         f"| {_cell(f.expected, 40)} | {_cell(f.actual, 40)} | {_cell(f.location or f.message, 60)} |")
+                         f"| {_cell(f.expected, 40)} | {_cell(f.actual, 40)} | {_cell(f.location or f.message, 120)} |")
         lines.append("")
     lines.append("Full report: `index.html` (matrix and differences), `parity.json`, `junit.xml`, `policies.sarif` "
                  "in the reports directory or the run's `reports` artifact.")

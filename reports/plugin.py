@@ -98,8 +98,34 @@ class ReportWriter:
         self.started = datetime.now(UTC)
         self.tests: dict[str, _Test] = {}
         self.collect_errors: list[tuple[str, str]] = []
+        self.crashes: list[str] = []  # exceptions that stopped the run (a usage error in sessionstart...)
+        self.session: pytest.Session | None = None
+        self.written = False
 
     # ------------------------------------------------------------------ following the run
+
+    def _watch(self, stage: str):
+        """Remember an exception that escapes a stage of the run (it stops the run; pytest prints it)."""
+        try:
+            return (yield)
+        except (pytest.Session.Interrupted, pytest.Session.Failed):
+            raise  # the consequence of failures already reported (collection errors, --maxfail)
+        except BaseException as exc:
+            self.crashes.append(f"{stage}: {type(exc).__name__}: {exc}")
+            raise
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionstart(self, session: pytest.Session):
+        self.session = session
+        return (yield from self._watch("session start"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self):
+        return (yield from self._watch("collection"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self):
+        return (yield from self._watch("test loop"))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -149,7 +175,15 @@ class ReportWriter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self.written = True
         write_reports(self, int(exitstatus))
+
+    def pytest_unconfigure(self) -> None:
+        """pytest skips sessionfinish when sessionstart raised (a usage error): write the reports here."""
+        if not self.written:
+            self.written = True
+            status = self.session.exitstatus if self.session is not None else pytest.ExitCode.INTERNAL_ERROR
+            write_reports(self, int(status))
 
     def _source_root(self) -> Path:
         tf_dir = _tf_dir(self.config)
@@ -258,6 +292,9 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
                            file=_relative(nodeid.split("::", 1)[0], source_root), message=f"collection error: "
                            f"{message}"))
         results.append(Outcome(nodeid=nodeid or "collection", outcome="error", findings=(i,), message=message))
+
+    for crash in writer.crashes:
+        derive(Finding(check="pytest", kind="run", status=Status.ERROR, env="", message=_short(crash)))
 
     if exitstatus != 0 and not any(f.status in FAILING for f in findings):
         derive(Finding(check="pytest", kind="run", status=Status.ERROR, env="",

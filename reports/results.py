@@ -77,10 +77,13 @@ def columns(findings: Iterable[Finding], envs: Sequence[str]) -> list[str]:
     """
     cols = list(envs)
     singles, pairs = [], []
+    envless = False
     for f in findings:
+        envless = envless or not f.env
         if f.env and f.env not in cols and f.env not in singles and f.env not in pairs:
             (pairs if "~" in f.env else singles).append(f.env)
-    return cols + singles + pairs
+    cols += singles + pairs
+    return cols or ([""] if envless else [])  # "": one column "all" when nothing names an environment
 
 
 def section(findings: Iterable[Finding], kinds: Sequence[str]) -> list[Finding]:
