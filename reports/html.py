@@ -45,7 +45,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 6px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;color:#fff;vertical-align:middle}
 table{border-collapse:collapse}
 .matrix th,.matrix td{border:1px solid #d0d7de;padding:3px 10px;text-align:left}
-.matrix thead th{background:#f6f8fa;position:sticky;top:0}
+.matrix thead th{background:#f6f8fa}
 .matrix th[scope=row]{font-weight:600;white-space:nowrap}
 .cell{text-align:center!important;white-space:nowrap;min-width:110px}
 .cell a{color:inherit;text-decoration:none;display:block;font-weight:700}
@@ -58,7 +58,7 @@ table{border-collapse:collapse}
 .badge.pass{background:#1a7f37;color:#fff;outline:0}.badge.fail{background:#cf222e;color:#fff;outline:0}
 .badge.drift{background:#bf8700;color:#fff;outline:0}.badge.error{background:#8250df;color:#fff;outline:0}
 .badge.unknown,.badge.skipped{background:#6e7781;color:#fff;outline:0}
-tr.detail{display:none}tr.detail:target{display:table-row}
+tr.detail{display:none;scroll-margin-top:120px}tr.detail:target{display:table-row}
 tr.detail>td{background:#f6f8fa;padding:8px 12px}
 .finding{margin:0 0 10px;border:1px solid #d0d7de;background:#fff;border-radius:6px;padding:6px 8px}
 .finding .meta{margin-bottom:4px}.finding code{background:#eaeef2;padding:0 4px;border-radius:4px}
