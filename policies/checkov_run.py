@@ -1,0 +1,180 @@
+"""Run checkov once over every environment's plan JSON and read its results back as findings.
+
+checkov runs as a CLI from its own virtualenv (it pins bc-python-hcl2, which clashes with python-hcl2 8.x here).
+Anything that keeps checkov from giving a full answer (missing binary, crash, timeout, unparseable output, a
+parsing error, an environment or one of our checks with no result) raises ``CheckovError``: an ERROR, never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.findings import Finding, Status
+from core.model import EnvModel
+from policies.common import ROOT, source_file
+from policies.plan_json import clean_address, plan_json
+
+CHECKS_DIR = ROOT / "policies" / "checks"
+DEFAULT_CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+TIMEOUT = 600
+
+
+class CheckovError(Exception):
+    """checkov could not give a complete answer."""
+
+
+@dataclass(frozen=True)
+class Result:
+    check: str
+    name: str
+    env: str
+    address: str
+    passed: bool
+    evaluated: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class Scan:
+    version: str
+    results: list[Result] = field(default_factory=list)
+
+    def for_env(self, env: str) -> list[Result]:
+        return [r for r in self.results if r.env == env]
+
+
+def checkov_binary() -> str:
+    """The checkov CLI: $CODEDETECT_CHECKOV, else .venv-checkov/bin/checkov."""
+    return os.environ.get("CODEDETECT_CHECKOV") or str(DEFAULT_CHECKOV)
+
+
+def _file_name(env: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", env) + ".json"
+
+
+def write_plans(models: dict[str, EnvModel], directory: Path) -> dict[str, str]:
+    """One plan JSON per environment in ``directory``; returns file name -> environment."""
+    names = {}
+    for env, model in models.items():
+        name = _file_name(env)
+        if name in names:
+            raise CheckovError(f"environments {names[name]!r} and {env!r} map to the same file name {name}")
+        (directory / name).write_text(json.dumps(plan_json(model), indent=1, sort_keys=True))
+        names[name] = env
+    return names
+
+
+def command(files: list[Path], checks_dir: Path = CHECKS_DIR) -> list[str]:
+    cmd = [checkov_binary(), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact",
+           "--external-checks-dir", str(checks_dir)]
+    for f in files:
+        cmd += ["-f", str(f)]
+    return cmd
+
+
+def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> Running:
+    """Write the plans and start checkov in the background (the gate's other checks run meanwhile)."""
+    tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
+    names = write_plans(models, Path(tmp.name))
+    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir)
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    try:
+        proc = subprocess.Popen(cmd, cwd=tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    except OSError as err:
+        tmp.cleanup()
+        raise CheckovError(f"cannot start checkov ({cmd[0]}): {err.strerror or err}; install it with "
+                           "`make venvs` or point CODEDETECT_CHECKOV at the checkov CLI") from None
+    return Running(proc, tmp, names)
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen
+    tmp: tempfile.TemporaryDirectory
+    names: dict[str, str]  # plan file name -> environment
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+        self.tmp.cleanup()
+
+    def wait(self) -> Scan:
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise CheckovError(f"checkov did not finish within {TIMEOUT} s") from None
+        finally:
+            self.tmp.cleanup()
+        if self.proc.returncode not in (0, 1):  # 1 = some check failed; anything else is a crash
+            raise CheckovError(f"checkov exited with code {self.proc.returncode}: {_tail(err)}")
+        return parse(out, self.names, err)
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    kept = [line for line in (text or "").strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept) or "(no output)"
+
+
+def parse(stdout: str, names: dict[str, str], stderr: str = "") -> Scan:
+    """checkov's ``-o json`` output -> a Scan; anything incomplete raises CheckovError."""
+    try:
+        doc = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise CheckovError(f"checkov printed no JSON report: {_tail(stderr or stdout)}") from None
+    reports = doc if isinstance(doc, list) else [doc]
+    reports = [r for r in reports if isinstance(r, dict) and r.get("check_type") == "terraform_plan"]
+    if not reports:
+        raise CheckovError("checkov's report has no terraform_plan results (it found no resources in the plans): "
+                           f"{_tail(stderr)}")
+    scan = Scan(version=str(reports[0].get("summary", {}).get("checkov_version", "")))
+    for report in reports:
+        res = report.get("results") or {}
+        if res.get("parsing_errors"):
+            raise CheckovError(f"checkov could not parse {', '.join(map(str, res['parsing_errors']))}")
+        for key, passed in (("passed_checks", True), ("failed_checks", False)):
+            for r in res.get(key) or []:
+                env = names.get(Path(str(r.get("file_path", ""))).name)
+                if env is None:
+                    raise CheckovError(f"checkov reported a file it was not given: {r.get('file_path')}")
+                address = r.get("resource_address") or r.get("resource") or ""
+                keys = tuple((r.get("check_result") or {}).get("evaluated_keys") or ())
+                details = tuple(str(d) for d in r.get("details") or ())
+                scan.results.append(Result(check=r["check_id"], name=r.get("check_name", ""), env=env,
+                                           address=clean_address(address), passed=passed, evaluated=keys,
+                                           details=details))
+    missing = sorted(set(names.values()) - {r.env for r in scan.results})
+    if missing:
+        raise CheckovError(f"checkov returned no result for environment(s) {', '.join(missing)}")
+    return scan
+
+
+def attribute_path(evaluated_key: str) -> str:
+    """checkov's ``ingress/[0]/cidr_blocks`` -> the model's ``ingress[0].cidr_blocks``."""
+    path = re.sub(r"/\[(\d+)\]", r"[\1]", evaluated_key)
+    return path.replace("/", ".")
+
+
+def to_finding(result: Result, model: EnvModel, kind: str = "policy", message: str = "") -> Finding:
+    """A checkov result as a Finding located at the resource's block in terraform/."""
+    resource = model.resources.get(result.address) or model.resources.get("data." + result.address)
+    attribute = attribute_path(next((k for k in result.evaluated if k != "resource_type"), "")) \
+        if result.evaluated else ""
+    file, line = "", 0
+    if resource is not None:
+        file = source_file(model, resource.file)
+        line = resource.line_of(attribute) if attribute else resource.line
+    detail = "; ".join(result.details)
+    return Finding(check=result.check, kind=kind, status=Status.PASS if result.passed else Status.FAIL,
+                   env=result.env, resource=result.address, attribute=attribute, expected=result.name,
+                   actual="passes" if result.passed else (detail or "fails"), file=file, line=line,
+                   message=message)
