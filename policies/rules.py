@@ -1,0 +1,262 @@
+"""Our policies that need an environment's identity or several resources at once, checked on the evaluated model.
+
+The single-resource rules are checkov checks in ``policies/checks/``. Each function here returns every finding of
+one policy for one environment, PASS included, located at the resource's block (or nested block) in terraform/.
+"""
+
+from __future__ import annotations
+
+from core.findings import Finding, Status
+from core.model import EnvModel, Resource, is_unknown
+from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to
+from policies.tagging import tags_all, takes_tags
+
+REQUIRED_TAGS = ("Environment", "Project")
+ALARM_PREFIX = {"production": "[PROD]"}  # others: "[<TAG IN CAPITALS>]" (docs/ENVIRONMENTS.md, Monitoring)
+SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+PUBLIC_ACCESS_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+
+
+def _env_tag(model: EnvModel) -> str:
+    return model.env.tag or model.name
+
+
+def _none_found(pid: str, kind: str, model: EnvModel, what: str) -> list[Finding]:
+    return [finding(pid, kind, Status.PASS, model, message=f"no {what} in {model.name}: nothing to check")]
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_1
+
+
+def tags(model: EnvModel, ctx: Context) -> list[Finding]:
+    out = []
+    expected = {"Environment": _env_tag(model), "Project": "(any non-empty value)"}
+    for r in sorted(model.managed().values(), key=lambda r: r.address):
+        taggable = takes_tags(r.type)
+        if taggable is False:
+            continue
+        if taggable is None:
+            out.append(finding("CKV_CD_1", "policy", Status.FAIL, model, r, "tags_all", expected, "unknown type",
+                               f"{r.type} is not classified: add it to TAGGABLE or UNTAGGABLE in "
+                               "policies/tagging.py"))
+            continue
+        merged = tags_all(r, model)
+        if not isinstance(merged, dict):
+            out.append(finding("CKV_CD_1", "policy", Status.UNKNOWN, model, r, "tags", expected, merged,
+                               "tags are only known after apply"))
+            continue
+        problems = []
+        env_value = merged.get("Environment")
+        if env_value != _env_tag(model):
+            problems.append(("tags_all.Environment", _env_tag(model), env_value))
+        project = merged.get("Project")
+        if not isinstance(project, str) or not project or is_unknown(project):
+            problems.append(("tags_all.Project", "non-empty", project))
+        for attribute, want, got in problems:
+            out.append(finding("CKV_CD_1", "policy", Status.FAIL, model, r, attribute, want, got,
+                               "tag every resource with Environment and Project (rule 3)"))
+        if not problems:
+            out.append(finding("CKV_CD_1", "policy", Status.PASS, model, r, "tags_all",
+                               {k: merged.get(k) for k in REQUIRED_TAGS}, {k: merged.get(k) for k in REQUIRED_TAGS}))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_3
+
+
+def production_rds_protected(model: EnvModel, ctx: Context) -> list[Finding]:
+    dbs = model.of_type("aws_db_instance", "aws_rds_cluster")
+    if not is_production(model):
+        return [finding("CKV_CD_3", "policy", Status.PASS, model,
+                        message=f"{model.name} is not production: deletion protection is not required")]
+    if not dbs:
+        return _none_found("CKV_CD_3", "policy", model, "database")
+    out = []
+    for r in dbs:
+        bad = []
+        if r.values.get("deletion_protection") is not True:
+            bad.append(("deletion_protection", True, r.values.get("deletion_protection")))
+        if r.values.get("skip_final_snapshot") not in (False, None):
+            bad.append(("skip_final_snapshot", False, r.values.get("skip_final_snapshot")))
+        for attribute, want, got in bad:
+            out.append(finding("CKV_CD_3", "policy", Status.FAIL, model, r, attribute, want, got,
+                               "DO NOT DESTROY PRODUCTION: a destroy must fail and leave a final snapshot"))
+        if not bad:
+            out.append(finding("CKV_CD_3", "policy", Status.PASS, model, r, "deletion_protection", True, True))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_4
+
+
+def _bucket_parts(model: EnvModel, bucket: Resource, rtype: str) -> list[Resource]:
+    return [r for r in model.of_type(rtype) if refers_to(r.values.get("bucket"), bucket, bucket.values.get("bucket"))]
+
+
+def _public_access_blocked(model: EnvModel, bucket: Resource) -> str | None:
+    parts = _bucket_parts(model, bucket, "aws_s3_bucket_public_access_block")
+    if not parts:
+        return "no aws_s3_bucket_public_access_block for this bucket"
+    off = [f for f in PUBLIC_ACCESS_FLAGS if not any(p.values.get(f) is True for p in parts)]
+    return f"public access block does not set {', '.join(off)} to true" if off else None
+
+
+def _encrypted(model: EnvModel, bucket: Resource) -> str | None:
+    configs = [p.values for p in _bucket_parts(model, bucket, "aws_s3_bucket_server_side_encryption_configuration")]
+    configs += blocks(bucket.values, "server_side_encryption_configuration")
+    algorithms = [d.get("sse_algorithm") for c in configs for rule in blocks(c, "rule")
+                  for d in blocks(rule, "apply_server_side_encryption_by_default")]
+    if not any(a in SSE_ALGORITHMS for a in algorithms):
+        return "no server-side encryption configuration (" + ", ".join(SSE_ALGORITHMS) + ")"
+    return None
+
+
+def _versioned(model: EnvModel, bucket: Resource) -> str | None:
+    statuses = [c.get("status") for p in _bucket_parts(model, bucket, "aws_s3_bucket_versioning")
+                for c in blocks(p.values, "versioning_configuration")]
+    statuses += ["Enabled" for v in blocks(bucket.values, "versioning") if v.get("enabled") is True]
+    return None if "Enabled" in statuses else "versioning is not Enabled"
+
+
+def s3_protected(model: EnvModel, ctx: Context) -> list[Finding]:
+    buckets = model.of_type("aws_s3_bucket")
+    if not buckets:
+        return _none_found("CKV_CD_4", "policy", model, "S3 bucket")
+    out = []
+    for bucket in buckets:
+        problems = [p for p in (_public_access_blocked(model, bucket), _encrypted(model, bucket),
+                                _versioned(model, bucket)) if p]
+        for problem in problems:
+            out.append(finding("CKV_CD_4", "policy", Status.FAIL, model, bucket, "", "blocked, encrypted, versioned",
+                               problem, "uploads hold user data"))
+        if not problems:
+            out.append(finding("CKV_CD_4", "policy", Status.PASS, model, bucket, "", "blocked, encrypted, versioned",
+                               "blocked, encrypted, versioned"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_6
+
+
+def _sg_targets(values: list) -> set[str | None]:
+    return {ref_target(v) if is_unknown(v) else v for v in values or []}
+
+
+def db_only_from_app(model: EnvModel, ctx: Context) -> list[Finding]:
+    dbs = model.of_type("aws_db_instance", "aws_rds_cluster")
+    if not dbs:
+        return _none_found("CKV_CD_6", "policy", model, "database")
+    app_sgs = set()
+    for r in model.of_type("aws_instance", "aws_launch_template"):
+        app_sgs |= _sg_targets(r.values.get("vpc_security_group_ids") or r.values.get("security_groups") or [])
+    app_sgs.discard(None)
+    out = []
+    for db in dbs:
+        db_sgs = _sg_targets(db.values.get("vpc_security_group_ids") or [])
+        if not db_sgs or None in db_sgs:
+            out.append(finding("CKV_CD_6", "policy", Status.UNKNOWN, model, db, "vpc_security_group_ids",
+                               "the database's own security group", db.values.get("vpc_security_group_ids"),
+                               "cannot tell which security group guards the database"))
+            continue
+        for address in sorted(db_sgs):
+            sg = model.resources.get(address)
+            if sg is None:
+                out.append(finding("CKV_CD_6", "policy", Status.UNKNOWN, model, db, "vpc_security_group_ids",
+                                   "a security group declared here", address, "not a resource of this configuration"))
+                continue
+            out += _db_sg_findings(model, sg, app_sgs)
+    return out
+
+
+def _db_sg_findings(model: EnvModel, sg: Resource, app_sgs: set) -> list[Finding]:
+    rules = [(f"ingress[{i}]", rule) for i, rule in enumerate(blocks(sg.values, "ingress"))]
+    for r in model.of_type("aws_security_group_rule", "aws_vpc_security_group_ingress_rule"):
+        if ref_target(r.values.get("security_group_id")) != sg.address or r.values.get("type", "ingress") != "ingress":
+            continue
+        source = r.values.get("source_security_group_id") or r.values.get("referenced_security_group_id")
+        rules.append((r.address, {**r.values, "security_groups": [source]}))
+    expected = f"only from {', '.join(sorted(app_sgs)) or 'the app security group'}"
+    out = []
+    for where, rule in rules:
+        sources = {k: rule.get(k) for k in ("cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "cidr_ipv4",
+                                            "cidr_ipv6", "prefix_list_id") if rule.get(k)}
+        if rule.get("self"):
+            sources["self"] = True
+        groups = _sg_targets([g for g in rule.get("security_groups") or [] if g])
+        if sources or not groups or not groups <= app_sgs:
+            resource = model.resources.get(where, sg)
+            attribute = where if resource is sg else ""
+            out.append(finding("CKV_CD_6", "policy", Status.FAIL, model, resource, attribute, expected,
+                               {**sources, "security_groups": sorted(str(g) for g in groups)},
+                               f"{sg.address} guards the database"))
+    if not out:
+        out.append(finding("CKV_CD_6", "policy", Status.PASS, model, sg, "ingress", expected, expected))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_9
+
+
+def https_redirect(model: EnvModel, ctx: Context) -> list[Finding]:
+    listeners = model.of_type("aws_lb_listener", "aws_alb_listener")
+    tls_lbs = {ref_target(r.values.get("load_balancer_arn")) for r in listeners
+               if r.values.get("protocol") in ("HTTPS", "TLS")}
+    if not tls_lbs:
+        return [finding("CKV_CD_9", "policy", Status.PASS, model,
+                        message=f"SSL is not enabled in {model.name} (no HTTPS listener): no redirect required")]
+    out = []
+    for r in listeners:
+        if r.values.get("protocol") != "HTTP" or ref_target(r.values.get("load_balancer_arn")) not in tls_lbs:
+            continue
+        actions = blocks(r.values, "default_action")
+        redirects = [rd for a in actions if a.get("type") == "redirect" for rd in blocks(a, "redirect")]
+        ok = len(actions) == 1 and redirects and all(rd.get("protocol") == "HTTPS" for rd in redirects)
+        out.append(finding("CKV_CD_9", "policy", Status.PASS if ok else Status.FAIL, model, r, "default_action[0]",
+                           "redirect to HTTPS", [a.get("type") for a in actions],
+                           "" if ok else "SSL is enabled: plain HTTP must only redirect to HTTPS"))
+    return out or [finding("CKV_CD_9", "policy", Status.PASS, model, message="no HTTP listener beside HTTPS")]
+
+
+# ---------------------------------------------------------------------------------------------------- CKV_CD_10
+
+
+def alarm_prefix(model: EnvModel) -> str:
+    return ALARM_PREFIX.get(_env_tag(model), f"[{_env_tag(model).upper()}]")
+
+
+def alarms(model: EnvModel, ctx: Context) -> list[Finding]:
+    found = model.of_type("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
+    if not found:
+        return _none_found("CKV_CD_10", "policy", model, "alarm")
+    prefix = alarm_prefix(model)
+    out = []
+    for r in found:
+        name = r.values.get("alarm_name")
+        actions = [a for a in r.values.get("alarm_actions") or [] if a]
+        bad = []
+        if not isinstance(name, str) or is_unknown(name) or not name.startswith(prefix + " "):
+            bad.append(("alarm_name", f"starts with '{prefix} '", name))
+        if not actions or r.values.get("actions_enabled") is False:
+            bad.append(("alarm_actions", "at least one action, actions enabled", r.values.get("alarm_actions")))
+        for attribute, want, got in bad:
+            out.append(finding("CKV_CD_10", "policy", Status.FAIL, model, r, attribute, want, got,
+                               "an alarm nobody hears, or one that does not say its environment, is noise"))
+        if not bad:
+            out.append(finding("CKV_CD_10", "policy", Status.PASS, model, r, "alarm_name", prefix, name))
+    return out
+
+
+POLICIES = (
+    Policy("CKV_CD_1", "Every resource that takes tags carries Environment (its environment) and Project",
+           "dashboards and costs are filtered by tag (rule 3)", "policy", tags),
+    Policy("CKV_CD_3", "Production RDS has deletion protection and keeps a final snapshot",
+           "DO NOT DESTROY PRODUCTION: a mistaken destroy must fail", "policy", production_rds_protected),
+    Policy("CKV_CD_4", "S3 buckets block public access, are encrypted and versioned",
+           "the uploads bucket holds users' files", "policy", s3_protected),
+    Policy("CKV_CD_6", "The database accepts traffic only from the app's security group",
+           "nothing else has a reason to reach PostgreSQL", "policy", db_only_from_app),
+    Policy("CKV_CD_9", "Where SSL is enabled, plain HTTP only redirects to HTTPS",
+           "no page or cookie is served in clear text once a certificate exists", "policy", https_redirect),
+    Policy("CKV_CD_10", "Every alarm's name carries its environment's prefix and the alarm has an action",
+           "[STAGING]/[PROD] tell the reader where to look; an alarm without action alerts nobody", "policy", alarms),
+)
