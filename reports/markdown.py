@@ -22,6 +22,7 @@ from reports.results import (
     overall,
     row_status,
     section,
+    target,
 )
 
 ICON = {"pass": "✅", "fail": "❌", "drift": "⚠️", "error": "❗", "unknown": "❔", "skipped": "⏭️", "none": "·"}
@@ -84,7 +85,7 @@ def render(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str]
         lines += [f"**Failing findings**{more}", "",
                   "| Check | Env | Status | Resource | Expected | Actual | Where |", "|---|---|---|---|---|---|---|"]
         for f in shown:
-            res = f.resource + (f".{f.attribute}" if f.attribute else "")
+            res = target(f)
             lines.append(f"| {_cell(f.check, 40)} | {_cell(f.env or 'all')} | {f.status.value} | {_cell(res, 60)} "
                          f"| {_cell(f.expected, 40)} | {_cell(f.actual, 40)} | {_cell(f.location or f.message, 120)} |")
         lines.append("")

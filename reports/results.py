@@ -51,6 +51,11 @@ class RunInfo:
         return out
 
 
+def target(f: Finding) -> str:
+    """``resource.attribute``, or whichever of the two is known."""
+    return ".".join(p for p in (f.resource, f.attribute) if p)
+
+
 def worst(statuses: Iterable[Status]) -> Status | None:
     present = set(statuses)
     return next((s for s in SEVERITY if s in present), None)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from core.findings import Finding, Status
-from reports.results import POLICY_KINDS
+from reports.results import POLICY_KINDS, target
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Status.FAIL: "error", Status.ERROR: "error", Status.DRIFT: "warning", Status.UNKNOWN: "note"}
@@ -31,8 +31,8 @@ def _fingerprint(f: Finding) -> str:
 
 def _message(f: Finding) -> str:
     parts = [f"{f.check} ({f.env or 'all environments'})"]
-    if f.resource:
-        parts.append(f.resource + (f".{f.attribute}" if f.attribute else ""))
+    if f.resource or f.attribute:
+        parts.append(target(f))
     if f.message:
         parts.append(f.message)
     if f.kind != "secret" and (f.expected is not None or f.actual is not None):
@@ -48,11 +48,12 @@ def build(findings: Sequence[Finding], source_root: str = "", tool_version: str 
     for f in findings:
         if f.kind in POLICY_KINDS and f.check not in rule_ids:
             rule_ids.append(f.check)
+            described = f.message or (f.expected if isinstance(f.expected, str) else "")  # checkov: its name
             rules.append({
                 "id": f.check,
                 "name": f.check,
                 "shortDescription": {"text": f"{f.check} ({f.kind})"},
-                "fullDescription": {"text": f.message or f.check},
+                "fullDescription": {"text": described[:1000] or f.check},
                 "defaultConfiguration": {"level": "error"},
                 "properties": {"kind": f.kind},
             })
