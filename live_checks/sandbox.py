@@ -72,9 +72,9 @@ def seed(endpoint: str, models: dict[str, EnvModel], region: str = "us-east-1") 
     """Deploy every environment's model into the moto server at ``endpoint`` (loopback only)."""
     if urlparse(endpoint).hostname not in LOOPBACK:
         raise SandboxError(f"the sandbox deploys only to a local endpoint, not {endpoint}")
-    session = boto3.Session(region_name=region, **FAKE_CREDENTIALS)
+    session, clients = boto3.Session(region_name=region, **FAKE_CREDENTIALS), {}
     for model in models.values():
-        Deployer(session, endpoint, model).deploy()
+        Deployer(session, endpoint, model, clients).deploy()
 
 
 def reset(endpoint: str) -> None:
@@ -88,10 +88,10 @@ def reset(endpoint: str) -> None:
 class Deployer:
     """Creates one environment's resources with boto3, resolving references to what it created."""
 
-    def __init__(self, session: boto3.Session, endpoint: str, model: EnvModel):
+    def __init__(self, session: boto3.Session, endpoint: str, model: EnvModel, clients: dict | None = None):
         self.session, self.endpoint, self.model = session, endpoint, model
         self.created: dict[str, dict[str, Any]] = {}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, Any] = {} if clients is None else clients
 
     def client(self, service: str):
         if service not in self._clients:

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from core.session import ROOT
 from live_checks import sandbox
 from live_checks.aws import AwsSession
 from live_checks.run import LiveRun
@@ -58,7 +59,7 @@ class Sandbox:
 
     def run(self, **kwargs) -> LiveRun:
         aws = kwargs.pop("aws", None) or AwsSession(endpoint=self.endpoint, region="us-east-1")
-        return LiveRun(aws, self.models, self.contract, **kwargs)
+        return LiveRun(aws, self.models, self.contract, root=str(ROOT), **kwargs)
 
 
 @pytest.fixture(scope="session")
