@@ -102,7 +102,7 @@ class AwsSession:
             # A local sandbox accepts any signature: never fall back to fake keys for real AWS.
             self.boto = boto3.Session(profile_name=profile, region_name=region, **FAKE_CREDENTIALS)
         self.default_region = region or self.boto.region_name
-        self.config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
+        self.config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts},
                              connect_timeout=connect_timeout, read_timeout=read_timeout,
                              max_pool_connections=MAX_WORKERS * 2)
         self.calls: set[tuple[str, str]] = set()  # (service, operation) actually requested
