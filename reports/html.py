@@ -174,7 +174,7 @@ def chart_svg(audits: Sequence[Audit], width: int = 560, height: int = 120) -> s
         return ""
     top = max([a.drift for a in audits] + [1])
     bar = max(4, min(40, (width - 40) // len(audits) - 4))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img" '
+    parts = [f'<svg width="{width}" height="{height + 30}" role="img" '
              f'aria-label="drift per audit">',
              f'<line x1="30" y1="{height}" x2="{width}" y2="{height}" stroke="#8c959f"/>',
              f'<text x="0" y="12" font-size="11" fill="#57606a">{top}</text>',
@@ -246,10 +246,16 @@ def render(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str]
         facts.append(f"pytest exit {run.exitstatus}")
     legend = "".join(f'<span><span class="badge {s}">{MARK[s]}</span> {s}</span>'
                      for s in ("pass", "fail", "drift", "error", "unknown"))
+    parity = section(findings, PARITY_KINDS)
+    if parity or not findings:
+        parity_html = _matrix_html("parity", "Parity matrix", parity, rows, envs, "Contract row")
+    else:  # e.g. a live audit: its own matrix comes first
+        parity_html = (f'<section id="parity"><h2>Parity matrix</h2><p class="muted">No static parity check ran '
+                       f"in this run ({len(rows)} contract rows).</p></section>")
+    live = _matrix_html("live", "Live checks", section(findings, LIVE_KINDS), (), envs, "Live check")
     sections = [
-        _matrix_html("parity", "Parity matrix", section(findings, PARITY_KINDS), rows, envs, "Contract row"),
+        *([live, parity_html] if run is not None and run.live else [parity_html, live]),
         _matrix_html("policies", "Policies", section(findings, POLICY_KINDS), (), envs, "Policy"),
-        _matrix_html("live", "Live checks", section(findings, LIVE_KINDS), (), envs, "Live check"),
         _matrix_html("other", "Other checks", other_kinds(findings), (), envs, "Check"),
         _history_html(history),
         _tests_html(run),

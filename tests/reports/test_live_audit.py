@@ -1,0 +1,72 @@
+"""Nightly history end to end: live audits of the moto sandbox (loopback only) accumulate in --history-dir;
+the HTML report charts drift per audit and lists what is new since the previous one."""
+
+import json
+import os
+
+import boto3
+import jsonschema
+import pytest
+
+from core.contract import load_contract
+from core.model import load
+from live_checks import sandbox
+from reports import history
+from reports.json_report import schema
+from tests.helpers import CONTRACT, TF_DIR, run_pytest
+
+FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    mp = pytest.MonkeyPatch()
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        mp.delenv(key)
+    for key, value in FAKE_ENV.items():
+        mp.setenv(key, value)
+    server, url = sandbox.start_server()
+    contract = load_contract(CONTRACT, TF_DIR)
+    sandbox.seed(url, {name: load(TF_DIR, env) for name, env in contract.environments.items()})
+    yield url
+    server.stop()
+    mp.undo()
+
+
+def audit(endpoint, out, hist):
+    result = run_pytest("live_checks", "-m", "live", "--aws-endpoint", endpoint, "--require-live",
+                        "--report-dir", str(out), "--history-dir", str(hist), "-q", env=FAKE_ENV)
+    doc = json.loads((out / "parity.json").read_text())
+    jsonschema.validate(doc, schema())
+    return result, doc
+
+
+def test_each_audit_is_kept_and_the_report_shows_the_trend_and_new_drift(endpoint, tmp_path):
+    hist = tmp_path / "history"
+    result, doc = audit(endpoint, tmp_path / "night1", hist)
+    assert result.returncode == 0, result.output
+    assert doc["run"]["live"] and doc["status"] == "pass"
+
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["codedetect-staging-app"]}])
+    ec2.authorize_security_group_ingress(GroupId=groups["SecurityGroups"][0]["GroupId"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+    result, doc = audit(endpoint, tmp_path / "night2", hist)
+    assert result.returncode == 1, result.output
+    assert doc["status"] == "drift"
+    drifted = [f for f in doc["findings"] if f["status"] == "drift"]
+    assert drifted and all(f["env"].startswith("staging") for f in drifted)
+
+    audits, problems = history.load(hist)
+    assert not problems and [a.drift for a in audits] == [0, len(drifted)]
+    assert audits[1].status == "drift"
+    page = (tmp_path / "night2" / "index.html").read_text()
+    assert page.count("<rect") == 2 and "Audit history" in page
+    assert f"{len(drifted)}</b> new failing finding(s) since the previous audit" in page
+    assert "codedetect live audit" in page and "aws_security_group" in page
+    assert page.index("Live checks") < page.index("Parity matrix")  # an audit's own matrix comes first
+    summary = (tmp_path / "night2" / "summary.md").read_text()
+    assert summary.startswith("### ⚠️ codedetect live audit: DRIFT")
