@@ -34,6 +34,17 @@ def models(pytestconfig):
     return session.models(pytestconfig)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    # A failed check shows its findings table, not the test's arguments and source.
+    from core.findings import CheckFailed
+
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and report.failed:
+        report.longrepr = call.excinfo.value.render()
+    return report
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # A bad contract or option stops the run with one line before anything is collected.
     from core import session as suite

@@ -19,7 +19,7 @@ from deepdiff import DeepDiff
 
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
-from core.model import EnvModel, _tfvars_names, is_unknown
+from core.model import SENSITIVE, EnvModel, _tfvars_names, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
 
@@ -75,13 +75,31 @@ def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, di
 
 
 def _collapse_unknown(value: Any) -> Any:
-    if is_unknown(value):
+    """Unknown and sensitive values are not comparable across sources: both become one unknown
+    (a list of unknowns too, since a plan marks such a list unknown as a whole)."""
+    if is_unknown(value) or value == SENSITIVE:
         return "${unknown}"
     if isinstance(value, list):
-        return [_collapse_unknown(v) for v in value]
+        items = [_collapse_unknown(v) for v in value]
+        return "${unknown}" if items and all(i == "${unknown}" for i in items) else items
     if isinstance(value, dict):
         return {k: _collapse_unknown(v) for k, v in value.items()}
     return value
+
+
+def _align_unknowns(a: Any, b: Any) -> tuple[Any, Any]:
+    """Where one source knows a value the other only knows after apply (tfparse resolves some ids that
+    a plan leaves unknown), the two cannot be compared: both become unknown."""
+    if a == "${unknown}" or b == "${unknown}":
+        return "${unknown}", "${unknown}"
+    if isinstance(a, dict) and isinstance(b, dict):
+        pairs = {k: _align_unknowns(a[k], b[k]) for k in a.keys() & b.keys()}
+        return ({k: pairs.get(k, (v, None))[0] for k, v in a.items()},
+                {k: pairs.get(k, (None, v))[1] for k, v in b.items()})
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = [_align_unknowns(x, y) for x, y in zip(a, b, strict=True)]
+        return [x for x, _ in pairs], [y for _, y in pairs]
+    return a, b
 
 
 # --------------------------------------------------------------------------- differences
@@ -203,6 +221,8 @@ class Comparison:
                 for key in [k for k in set(ref) ^ set(other) if k.startswith(("var.", "output."))]:
                     ref.pop(key, None)
                     other.pop(key, None)
+                for key in set(ref) & set(other):
+                    ref[key], other[key] = _align_unknowns(ref[key], other[key])
             verdicts += judge(contract, ref, other, env)
         return cls(contract, models, envs, verdicts)
 

@@ -96,3 +96,64 @@ def test_the_fixtures_are_the_shared_ones():
         pytest.skip("shared/ is not beside this checkout")
     for path in shared.iterdir():
         assert (PLANS / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+# --------------------------------------------------------------------------- --plan-json in the gate
+
+
+def write_plan(tf_dir, env_name: str, path, mutate_values=None):
+    """Stand-in for `terraform show -json` of one environment of terraform/ (terraform itself cannot be
+    installed here): the evaluated model in plan format, with every configured attribute listed in
+    `configuration` and the root variables and outputs, as Terraform writes them."""
+    from core.contract import load_contract
+    from core.model import load
+    from policies.plan_json import plan_json
+    from tests.helpers import CONTRACT
+
+    model = load(tf_dir, load_contract(CONTRACT, tf_dir).environments[env_name])
+    doc = plan_json(model)
+    for block in doc["configuration"]["root_module"]["resources"]:
+        instance = next(r for a, r in model.resources.items() if a.split("[")[0] == block["address"])
+        for key in instance.values:
+            block["expressions"].setdefault(key, {})
+    doc["variables"] = {n: {"value": v.value} for n, v in model.variables.items() if not v.sensitive}
+    doc["planned_values"]["outputs"] = {n: {"sensitive": o.sensitive, "value": o.value}
+                                        for n, o in model.outputs.items()}
+    for resource in doc["planned_values"]["root_module"]["resources"]:
+        (mutate_values or (lambda r: None))(resource)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_gate_passes_with_a_plan_for_staging(tmp_path):
+    from tests.helpers import TF_DIR, run_pytest
+
+    plan = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json")
+    result = run_pytest("parity", "-q", "--plan-json", f"staging={plan}")
+    assert result.returncode == 0, result.output
+
+
+def test_gate_reads_the_plan_not_the_hcl(tmp_path):
+    """The HCL says t3.micro; the plan for staging says t3.small: the plan is what is checked."""
+    from tests.helpers import TF_DIR, run_pytest
+
+    def bigger(resource):
+        if resource["type"] == "aws_instance":
+            resource["values"]["instance_type"] = "t3.small"
+
+    plan = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json", bigger)
+    result = run_pytest("parity", "-q", "--plan-json", f"staging={plan}")
+    assert result.returncode == 1
+    assert "FAILED parity/test_parity.py::test_different[Instance Type]" in result.output
+    assert "production: t3.micro, staging: t3.small" in result.output
+    assert "terraform/compute.tf:" in result.output  # plan findings still point at the .tf source
+
+
+def test_gate_with_plans_for_both_environments(tmp_path):
+    from tests.helpers import TF_DIR, run_pytest
+
+    staging = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json")
+    production = write_plan(TF_DIR, "production", tmp_path / "production.plan.json")
+    result = run_pytest("parity", "-q", "--plan-json", f"staging={staging}", "--plan-json",
+                        f"production={production}")
+    assert result.returncode == 0, result.output
