@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import SuiteError
+from core.model import EnvModel
 from policies import cost, isolation, rules, secrets
-from policies.checkov_run import CHECKS_DIR
+from policies.checkov_run import CHECKS_DIR, Scan
 from policies.common import Policy
 
 
@@ -41,6 +42,18 @@ def checkov_policies(checks_dir: Path = CHECKS_DIR) -> list[CheckovPolicy]:
             raise SuiteError("checkov check is never instantiated", path=str(path), hint="end it with `check = X()`")
         out.append(CheckovPolicy(consts["ID"], consts["NAME"], consts["WHY"], tuple(consts["SUPPORTED"]),
                                  str(path)))
+    return out
+
+
+def missing_results(scan: Scan, models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> list[str]:
+    """checkov only logs a custom check that fails to import: demand a result wherever a check has resources."""
+    seen = {(r.check, r.env) for r in scan.results}
+    out = []
+    for policy in checkov_policies(checks_dir):
+        for env, model in models.items():
+            if model.of_type(*policy.supported) and (policy.id, env) not in seen:
+                out.append(f"{policy.id} gave no result in {env}, which has {'/'.join(policy.supported)} resources: "
+                           f"did {Path(policy.file).name} fail to load? (run checkov with LOG_LEVEL=DEBUG)")
     return out
 
 

@@ -158,6 +158,16 @@ def parse(stdout: str, names: dict[str, str], stderr: str = "") -> Scan:
     return scan
 
 
+def list_check_ids() -> set[str] | None:
+    """Every check id this checkov knows (`checkov --list`), or None when checkov cannot tell."""
+    try:
+        out = subprocess.run([checkov_binary(), "--list", "--framework", "terraform", "--skip-download"],
+                             capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(re.findall(r"\|\s*\d+\s*\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|", out)) or None
+
+
 def attribute_path(evaluated_key: str) -> str:
     """checkov's ``ingress/[0]/cidr_blocks`` -> the model's ``ingress[0].cidr_blocks``."""
     path = re.sub(r"/\[(\d+)\]", r"[\1]", evaluated_key)

@@ -6,8 +6,6 @@ findings of one test (PASS included); ``conclude`` records them and fails the te
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import replace
 
 import pytest
@@ -69,15 +67,10 @@ def stop_checkov(config: pytest.Config) -> None:
 
 
 def _verify_custom_checks(scan: Scan, config: pytest.Config) -> None:
-    """checkov only logs a custom check that fails to import: demand a result wherever a check has resources."""
     models = session.models(config)
-    seen = {(r.check, r.env) for r in scan.results}
-    for policy in catalog.checkov_policies():
-        for env in checked_envs(config):
-            if models[env].of_type(*policy.supported) and (policy.id, env) not in seen:
-                raise CheckovError(f"{policy.id} gave no result in {env}, which has {', '.join(policy.supported)} "
-                                   f"resources: did {repo_path(policy.file)} fail to load? (run checkov with "
-                                   "LOG_LEVEL=DEBUG)")
+    missing = catalog.missing_results(scan, {e: models[e] for e in checked_envs(config)})
+    if missing:
+        raise CheckovError("; ".join(missing))
 
 
 def _error(check: str, env: str, err: Exception) -> Finding:
@@ -100,12 +93,7 @@ def _check_exists(config: pytest.Config, check: str) -> bool | None:
     """Ask `checkov --list` whether a check id exists (only when a baseline entry saw no result)."""
     known = config.stash.setdefault(_exists_key, {})
     if "ids" not in known:
-        try:
-            out = subprocess.run([checkov_run.checkov_binary(), "--list", "--framework", "terraform",
-                                  "--skip-download"], capture_output=True, text=True, timeout=300).stdout
-            known["ids"] = set(re.findall(r"\|\s*\d+\s*\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|", out)) or None
-        except (OSError, subprocess.TimeoutExpired):
-            known["ids"] = None
+        known["ids"] = checkov_run.list_check_ids()
     return None if known["ids"] is None else check in known["ids"]
 
 

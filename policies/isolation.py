@@ -36,12 +36,14 @@ def identifiers(model: EnvModel) -> dict[str, str]:
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
-        yield path, value
-        if value[:1] in "[{":
-            try:
-                yield from _strings(json.loads(value), path)
-            except ValueError:
-                pass
+        try:  # a JSON document (an IAM policy, a dashboard): search its strings, with their paths
+            parsed = json.loads(value) if value[:1] in "[{" else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            yield path, value
+        else:
+            yield from _strings(parsed, path)
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _strings(v, f"{path}[{i}]")

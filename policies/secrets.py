@@ -115,6 +115,11 @@ def secret_variables(sources: list[Source]) -> dict[str, tuple[Source, dict]]:
     return out
 
 
+def _assignment(name: str) -> str:
+    """A var file's assignment of ``name``: ``name = ...`` in HCL, ``"name": ...`` in JSON."""
+    return rf'(^|[{{,])\s*"?{re.escape(name)}"?\s*[=:]'
+
+
 def _block_start(src: Source, kind: str, name: str) -> int:
     return src.line_of(rf'^\s*{kind}\s+"?{re.escape(name)}"?\s*\{{')
 
@@ -149,7 +154,7 @@ def not_in_var_files(sources: list[Source]) -> list[Finding]:
             continue
         for name in sorted(secrets):
             if name in src.data:
-                out.append(_finding("CKV_CD_21", Status.FAIL, src, src.line_of(rf'^\s*"?{re.escape(name)}"?\s*[=:]'),
+                out.append(_finding("CKV_CD_21", Status.FAIL, src, src.line_of(_assignment(name)),
                                     f"var.{name}", "", "not set in a file", NOT_SHOWN,
                                     f"pass it with -var or TF_VAR_{name} instead"))
         if not any(f.file == repo_path(src.path) for f in out):
@@ -198,7 +203,7 @@ def no_literals(sources: list[Source]) -> list[Finding]:
         elif src.data is not None and _is_var_file(src.path):
             for name, value in src.data.items():
                 if (name in secrets or SECRET_NAME.search(name)) and _literal(value):
-                    n = src.line_of(rf'^\s*"?{re.escape(name)}"?\s*[=:]')
+                    n = src.line_of(_assignment(name))
                     found.append((n, f"var.{name}", "", "a literal value of a secret variable"))
         for n, resource, attribute, what in found:
             out.append(_finding("CKV_CD_22", Status.FAIL, src, n, resource, attribute, "no secret in the source",
