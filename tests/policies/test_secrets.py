@@ -1,0 +1,94 @@
+"""Secret hygiene on the raw source: each rule fails on a planted secret, at its file:line, without printing it."""
+
+import json
+
+import pytest
+
+from core.findings import Status
+from policies import secrets
+from tests.helpers import TF_DIR, copy_tf, mutate
+
+SECRET = "Pl4nted-Pa55word-0c7f"
+ACCESS_KEY = "AKIA" + "Q3EXAMPLE7TESTKEY"[:16]
+
+
+def failing(findings: dict, rule: str) -> set:
+    return {(f.file.rsplit("/terraform/", 1)[-1], f.line, f.resource) for f in findings[rule]
+            if f.status != Status.PASS}
+
+
+def assert_value_not_shown(findings: dict, *values: str) -> None:
+    text = json.dumps([f.to_dict() for fs in findings.values() for f in fs], default=str)
+    text += "\n".join(f.one_line() for fs in findings.values() for f in fs)
+    for value in values:
+        assert value not in text
+
+
+@pytest.fixture
+def tf(tmp_path):
+    return copy_tf(tmp_path)
+
+
+def test_bundled_terraform_is_clean():
+    findings = secrets.scan(TF_DIR)
+    assert set(findings) == set(secrets.RULES)
+    for rule, fs in findings.items():
+        assert fs and all(f.status == Status.PASS for f in fs), (rule, [f.one_line() for f in fs])
+    assert any(f.resource == "var.db_password" for f in findings["CKV_CD_20"])
+
+
+def test_secret_variable_must_be_sensitive_without_default(tf):
+    mutate(tf / "variables.tf", '  type        = string\n  sensitive   = true\n}',
+           f'  type        = string\n  default     = "{SECRET}"\n}}')
+    findings = secrets.scan(tf)
+    assert failing(findings, "CKV_CD_20") == {("variables.tf", 122, "var.db_password"),
+                                              ("variables.tf", 125, "var.db_password")}
+    assert ("variables.tf", 125, "var.db_password") in failing(findings, "CKV_CD_22")  # a literal default
+    assert_value_not_shown(findings, SECRET)
+
+
+def test_variable_named_like_a_secret_counts_as_one(tf):
+    variables = tf / "variables.tf"
+    variables.write_text(variables.read_text() + '\nvariable "api_token" {\n  type = string\n}\n')
+    findings = secrets.scan(tf)
+    assert ("variables.tf", 158, "var.api_token") in failing(findings, "CKV_CD_20")
+
+
+def test_password_in_a_var_file(tf):
+    (tf / "staging.tfvars").write_text((tf / "staging.tfvars").read_text() + f'db_password    = "{SECRET}"\n')
+    (tf / "prod.auto.tfvars.json").write_text(json.dumps({"db_password": SECRET}))
+    findings = secrets.scan(tf)
+    assert failing(findings, "CKV_CD_21") == {("staging.tfvars", 5, "var.db_password"),
+                                              ("prod.auto.tfvars.json", 1, "var.db_password")}
+    assert ("staging.tfvars", 5, "var.db_password") in failing(findings, "CKV_CD_22")
+    assert all(f.actual == secrets.NOT_SHOWN for f in findings["CKV_CD_21"] if f.status == Status.FAIL)
+    assert_value_not_shown(findings, SECRET)
+
+
+def test_keys_and_password_literals_anywhere(tf):
+    mutate(tf / "rds.tf", "password = var.db_password", f'password = "{SECRET}"')
+    (tf / "locals.tf").write_text((tf / "locals.tf").read_text() + f'\nlocals {{\n  legacy = "{ACCESS_KEY}"\n}}\n')
+    (tf / "files").mkdir()
+    (tf / "files" / "deploy.pem").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n")
+    findings = secrets.scan(tf)
+    assert failing(findings, "CKV_CD_22") == {("rds.tf", 20, "aws_db_instance.main"), ("locals.tf", 34, ""),
+                                              ("files/deploy.pem", 1, "")}
+    assert_value_not_shown(findings, SECRET, ACCESS_KEY)
+
+
+def test_output_exposing_a_secret_must_be_sensitive(tf):
+    mutate(tf / "outputs.tf", "value       = aws_db_instance.main.endpoint",
+           "value       = aws_db_instance.main.password")
+    (tf / "outputs.tf").write_text((tf / "outputs.tf").read_text() +
+                                   '\noutput "db_password" {\n  value     = var.db_password\n  sensitive = true\n}\n')
+    findings = secrets.scan(tf)
+    assert failing(findings, "CKV_CD_23") == {("outputs.tf", 21, "output.db_endpoint")}
+    assert any(f.resource == "output.db_password" and f.status == Status.PASS for f in findings["CKV_CD_23"])
+
+
+def test_unparseable_file_is_an_error_and_quotes_nothing(tf):
+    (tf / "broken.tf").write_text(f'resource "aws_x" "y" {{\n  password = "{SECRET}"\n  = = \n')
+    findings = secrets.scan(tf)
+    for rule in secrets.RULES:
+        assert any(f.status == Status.ERROR and f.file.endswith("broken.tf") for f in findings[rule])
+    assert_value_not_shown(findings, SECRET)
