@@ -136,10 +136,13 @@ class AwsSession:
 def describe_error(err: BaseException) -> str:
     """One line for the report: the AWS error code and message, never a credential."""
     if isinstance(err, ClientError):
-        e = err.response.get("Error", {})
-        attempts = err.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        e, meta = err.response.get("Error", {}), err.response.get("ResponseMetadata", {})
+        code = e.get("Code") or f"HTTP {meta.get('HTTPStatusCode', '?')}"
+        message = " ".join(str(e.get("Message") or "").split())
+        message = message if len(message) <= 300 else message[:297] + "..."
+        attempts = meta.get("RetryAttempts", 0)
         extra = f" (after {attempts + 1} attempts)" if attempts else ""
-        return f"{e.get('Code', 'Error')}: {e.get('Message', '')}{extra}".strip()
+        return f"{code}: {message}{extra}"
     if isinstance(err, BotoCoreError | ForbiddenOperation):
         return f"{type(err).__name__}: {err}"
     return f"internal error {type(err).__name__}: {err}"

@@ -58,11 +58,18 @@ def live_run(config: pytest.Config):
     return config.stash[_run_key]
 
 
-@pytest.fixture(scope="session")
-def live(pytestconfig):
-    run = live_run(pytestconfig)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """One skip (or, with --require-live, one failure) for every live test when the run cannot happen."""
+    if item.get_closest_marker("live") is None or "live" not in getattr(item, "fixturenames", ()):
+        return
+    run = live_run(item.config)
     if isinstance(run, str):
-        if pytestconfig.getoption("--require-live"):
+        if item.config.getoption("--require-live"):
             pytest.fail(f"--require-live: {run}", pytrace=False)
         pytest.skip(run)
-    return run
+
+
+@pytest.fixture(scope="session")
+def live(pytestconfig):
+    """The live run (LiveRun): inventories read once, checks computed on demand."""
+    return live_run(pytestconfig)

@@ -3,6 +3,7 @@
 Nothing here can reach AWS: fake credentials, no instance metadata, and every client has a loopback endpoint.
 """
 
+import gc
 import json
 import os
 
@@ -13,25 +14,30 @@ from live_checks import sandbox
 from live_checks.aws import AwsSession
 from live_checks.run import LiveRun
 
+NO_AWS = {"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+          # A client without an explicit endpoint goes to a closed loopback port, never to AWS.
+          "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
 FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+            **NO_AWS}
 
 
-def no_aws_env() -> dict[str, str]:
-    """The process environment without any AWS setting (for subprocesses that must find no credentials)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    return env
+def _only(mp: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        mp.delenv(key)
+    for key, value in values.items():
+        mp.setenv(key, value)
+
+
+@pytest.fixture
+def no_credentials(monkeypatch):
+    """No AWS credentials anywhere in this process's environment (subprocesses inherit it)."""
+    _only(monkeypatch, NO_AWS)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def fake_aws():
     mp = pytest.MonkeyPatch()
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    for key, value in FAKE_ENV.items():
-        mp.setenv(key, value)
+    _only(mp, FAKE_ENV)
     yield
     mp.undo()
 
@@ -47,6 +53,8 @@ class Sandbox:
         if self.dirty:
             sandbox.reset(self.endpoint)
             sandbox.seed(self.endpoint, self.models)
+            gc.collect()
+            gc.freeze()  # moto's state is large: keep the collector from walking it on every client we build
             self.dirty = False
         return self
 
