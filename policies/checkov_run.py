@@ -59,13 +59,17 @@ def _file_name(env: str) -> str:
 
 
 def write_plans(models: dict[str, EnvModel], directory: Path) -> dict[str, str]:
-    """One plan JSON per environment in ``directory``; returns file name -> environment."""
+    """One plan JSON per environment in ``directory`` (the model written as a plan, or the real plan the model was
+    read from); returns file name -> environment."""
     names = {}
     for env, model in models.items():
         name = _file_name(env)
         if name in names:
             raise CheckovError(f"environments {names[name]!r} and {env!r} map to the same file name {name}")
-        (directory / name).write_text(json.dumps(plan_json(model), indent=1, sort_keys=True))
+        if model.env.plan_json:  # a real `terraform show -json`: checkov reads it as Terraform wrote it
+            (directory / name).write_bytes(Path(model.env.plan_json).read_bytes())
+        else:
+            (directory / name).write_text(json.dumps(plan_json(model), indent=1, sort_keys=True))
         names[name] = env
     return names
 

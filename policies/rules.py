@@ -6,6 +6,8 @@ one policy for one environment, PASS included, located at the resource's block (
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.findings import Finding, Status
 from core.model import EnvModel, Resource, is_unknown
 from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to
@@ -122,13 +124,19 @@ def s3_protected(model: EnvModel, ctx: Context) -> list[Finding]:
     buckets = model.of_type("aws_s3_bucket")
     if not buckets:
         return _none_found("CKV_CD_4", "policy", model, "S3 bucket")
+    unlinked = [r.address for r in model.managed().values() if r.type.startswith("aws_s3_bucket_")
+                and is_unknown(r.values.get("bucket")) and not ref_target(r.values.get("bucket"))]
     out = []
     for bucket in buckets:
         problems = [p for p in (_public_access_blocked(model, bucket), _encrypted(model, bucket),
                                 _versioned(model, bucket)) if p]
+        status, why = Status.FAIL, "uploads hold user data"
+        if problems and unlinked:  # e.g. a real plan: the bucket id is only known after apply
+            status, why = Status.UNKNOWN, (f"cannot tell which bucket {', '.join(unlinked)} configure(s): their "
+                                           "`bucket` is only known after apply and the model keeps no reference")
         for problem in problems:
-            out.append(finding("CKV_CD_4", "policy", Status.FAIL, model, bucket, "", "blocked, encrypted, versioned",
-                               problem, "uploads hold user data"))
+            out.append(finding("CKV_CD_4", "policy", status, model, bucket, "", "blocked, encrypted, versioned",
+                               problem, why))
         if not problems:
             out.append(finding("CKV_CD_4", "policy", Status.PASS, model, bucket, "", "blocked, encrypted, versioned",
                                "blocked, encrypted, versioned"))
@@ -138,8 +146,11 @@ def s3_protected(model: EnvModel, ctx: Context) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------------- CKV_CD_6
 
 
-def _sg_targets(values: list) -> set[str | None]:
-    return {ref_target(v) if is_unknown(v) else v for v in values or []}
+def _sg_targets(values: Any) -> set[str | None]:
+    """Security group addresses (or literal ids) in a list; None for one only known after apply."""
+    if not isinstance(values, list):  # a whole list only known after apply is one "${...}" string
+        values = [values] if values else []
+    return {ref_target(v) if is_unknown(v) else v for v in values}
 
 
 def db_only_from_app(model: EnvModel, ctx: Context) -> list[Finding]:
@@ -182,7 +193,12 @@ def _db_sg_findings(model: EnvModel, sg: Resource, app_sgs: set) -> list[Finding
                                             "cidr_ipv6", "prefix_list_id") if rule.get(k)}
         if rule.get("self"):
             sources["self"] = True
-        groups = _sg_targets([g for g in rule.get("security_groups") or [] if g])
+        groups = _sg_targets(rule.get("security_groups"))
+        if not sources and None in groups:
+            out.append(finding("CKV_CD_6", "policy", Status.UNKNOWN, model, sg, where, expected,
+                               rule.get("security_groups"), "the source security group is only known after apply "
+                               "and the model keeps no reference to it"))
+            continue
         if sources or not groups or not groups <= app_sgs:
             resource = model.resources.get(where, sg)
             attribute = where if resource is sg else ""
@@ -232,7 +248,8 @@ def alarms(model: EnvModel, ctx: Context) -> list[Finding]:
     out = []
     for r in found:
         name = r.values.get("alarm_name")
-        actions = [a for a in r.values.get("alarm_actions") or [] if a]
+        actions = r.values.get("alarm_actions")  # a list, or one "${...}" when only known after apply
+        actions = [a for a in actions if a] if isinstance(actions, list) else [actions] if actions else []
         bad = []
         if not isinstance(name, str) or is_unknown(name) or not name.startswith(prefix + " "):
             bad.append(("alarm_name", f"starts with '{prefix} '", name))

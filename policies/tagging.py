@@ -40,8 +40,12 @@ def takes_tags(resource_type: str) -> bool | None:
 def tags_all(resource: Resource, model: EnvModel) -> dict[str, Any] | str:
     """The provider's default_tags merged with the resource's own tags, as Terraform computes ``tags_all``.
 
-    Returns the unknown marker string itself when the resource's tags are only known after apply.
+    Returns the unknown marker string itself when the resource's tags are only known after apply. A model read from
+    a real plan already has ``tags_all``, as Terraform computed it: that one is used.
     """
+    planned = resource.values.get("tags_all")
+    if isinstance(planned, dict) or is_unknown(planned):
+        return planned
     own = resource.values.get("tags")
     if is_unknown(own):
         return own

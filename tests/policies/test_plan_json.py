@@ -80,3 +80,34 @@ def test_no_secret_reaches_the_plan(tmp_path):
     assert SECRET not in json.dumps(plan)
     db = resources(plan)["aws_db_instance.main"]
     assert "password" not in db["values"] and db["sensitive_values"]["password"] is True
+
+
+def test_checkov_reads_a_real_plan_as_given(tmp_path, bundled):
+    from dataclasses import replace
+
+    from policies.checkov_run import write_plans
+
+    plan = tmp_path / "staging.plan.json"
+    plan.write_text(json.dumps(plan_json(bundled["staging"])) + "\n")
+    model = replace(bundled["staging"], env=replace(bundled["staging"].env, plan_json=str(plan)))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert write_plans({"staging": model}, out) == {"staging.json": "staging"}
+    assert (out / "staging.json").read_bytes() == plan.read_bytes()
+
+
+def test_plan_without_references_is_unknown_not_pass(tmp_path, bundled):
+    """A real plan leaves computed ids unknown; the model then cannot link a bucket's settings or a database's
+    security group to their resources. The policies say UNKNOWN (which fails the gate), never PASS."""
+    from core.findings import Status
+    from core.model import load_plan
+    from policies import rules
+    from tests.policies.conftest import context
+
+    plan = tmp_path / "staging.plan.json"
+    plan.write_text(json.dumps(plan_json(bundled["staging"])))
+    model = load_plan(plan, bundled["staging"].env)
+    models = {"staging": model, "production": bundled["production"]}
+    for policy in (rules.s3_protected, rules.db_only_from_app):
+        statuses = {f.status for f in policy(model, context(models))}
+        assert statuses == {Status.UNKNOWN}, policy.__name__
