@@ -60,8 +60,8 @@ class SecurityGroupAdminPorts(BaseResourceCheck):
                 every_port = protocol in ALL_PROTOCOLS or low is None or high is None or (low <= 0 and high <= 0)
                 if every_port or low <= port <= high:
                     self.evaluated_keys = [prefix + "cidr_blocks"]
-                    self.details.append(f"{prefix.rstrip('/') or 'rule'} opens port {port} ({service}) to "
-                                        f"{', '.join(sorted(sources & WORLD))}")
+                    where = prefix.rstrip("/").replace("/[", "[") or "the rule"
+                    self.details.append(f"{where} opens port {port} ({service}) to {', '.join(sorted(sources & WORLD))}")
                     return CheckResult.FAILED
         return CheckResult.PASSED
 
