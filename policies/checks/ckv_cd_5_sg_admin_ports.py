@@ -61,7 +61,8 @@ class SecurityGroupAdminPorts(BaseResourceCheck):
                 if every_port or low <= port <= high:
                     self.evaluated_keys = [prefix + "cidr_blocks"]
                     where = prefix.rstrip("/").replace("/[", "[") or "the rule"
-                    self.details.append(f"{where} opens port {port} ({service}) to {', '.join(sorted(sources & WORLD))}")
+                    world = ", ".join(sorted(sources & WORLD))
+                    self.details.append(f"{where} opens port {port} ({service}) to {world}")
                     return CheckResult.FAILED
         return CheckResult.PASSED
 
