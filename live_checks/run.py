@@ -81,8 +81,10 @@ class LiveRun:
         return self.inventories[(service, region)]
 
     def errors(self, env: str, services) -> list[str]:
+        """Every recorded error of these services, including observers' (so the views are built first)."""
         if not self.regions[env]:
             return [f"no AWS region for {env}: pass --aws-region or set var.aws_region"]
+        _ = self.views
         return [e for s in services for e in self.inventory(s, env).errors]
 
     @cached_property

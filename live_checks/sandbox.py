@@ -479,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        stop.wait()
+        while not stop.wait(1):
+            pass
     except KeyboardInterrupt:
         pass
     server.stop()

@@ -86,24 +86,34 @@ def unmanaged(run: LiveRun, env: str) -> list[Finding]:
     if errors:
         return [run._finding("unmanaged", env, Status.ERROR, message=e) for e in errors]
     tag = model.default_tags.get("Environment") or model.env.tag
-    tagged = {arn: t for arn, t in run.inventory("resourcegroupstaggingapi", env).resources.items()
-              if t.get("Environment") == tag}
+    from_api = {arn: t for arn, t in run.inventory("resourcegroupstaggingapi", env).resources.items()
+                if t.get("Environment") == tag}
+    tagged = dict(from_api)
     tagged.update({r["Arn"]: r["tags"] for r in run.inventory("iam", env).roles.values()
                    if r["tags"].get("Environment") == tag})
     tagged.update({f"arn:aws:route53:::hostedzone/{z['Id'].split('/')[-1]}": z["tags"]
                    for z in run.inventory("route53", env).zones.values() if z["tags"].get("Environment") == tag})
     refs = run.views[env][2]
+    found = {a for a in refs if a.startswith("arn:") and ARN_TYPES.get(parse_arn(a)[:2]) not in (
+        None, "aws_iam_role", "aws_route53_zone", "aws_iam_instance_profile")}  # what the tagging API returns
+    if found and not found & set(from_api):
+        return [run._finding("unmanaged", env, Status.ERROR, message=(
+            f"the tagging API returned none of the {len(found)} deployed managed resources tagged "
+            f"Environment={tag}: its answer cannot be trusted (permissions, region or missing default tags?)"))]
     declared = {(r.type, n) for r in model.managed().values()
                 for n in (identity(r), (r.values.get("tags") or {}).get("Name") if isinstance(
                     r.values.get("tags"), dict) else None) if n}
     ignore = [(e["arn_pattern"], e["why"]) for e in entries if env in e.get("envs", [env])]
-    findings, accepted = [], 0
+    findings, accepted, derived = [], 0, 0
     for arn, t in sorted(tagged.items()):
         service, rtype, name = parse_arn(arn)
         tf_type = ARN_TYPES.get((service, rtype))
         if arn in refs or name in refs or (tf_type, name) in declared or (tf_type, t.get("Name")) in declared:
             continue
-        if any(fnmatch.fnmatchcase(arn, p) for p, _ in [*DERIVED.items(), *ignore]):
+        if any(fnmatch.fnmatchcase(arn, p) for p in DERIVED):
+            derived += 1
+            continue
+        if any(fnmatch.fnmatchcase(arn, p) for p, _ in ignore):
             accepted += 1
             continue
         findings.append(run._finding("unmanaged", env, Status.DRIFT, arn, "", "not deployed (not in Terraform)",
@@ -113,5 +123,6 @@ def unmanaged(run: LiveRun, env: str) -> list[Finding]:
     if not findings:
         findings.append(run._finding("unmanaged", env, Status.PASS, message=(
             f"{len(tagged)} resource(s) tagged Environment={tag}, all declared in Terraform"
-            + (f" ({accepted} accepted by ignore_unmanaged or derived)" if accepted else ""))))
+            + (f"; {accepted} accepted by ignore_unmanaged" if accepted else "")
+            + (f"; {derived} made by AWS from managed ones (automated snapshots)" if derived else ""))))
     return findings

@@ -4,6 +4,7 @@ All drifts are made once in one sandbox (seeding costs seconds); each is then as
 last test proves the run reports nothing else: no drift hides another, and none is invented.
 """
 
+import dataclasses
 import re
 
 import pytest
@@ -170,3 +171,28 @@ def test_drifted_sandbox_fails_the_pytest_run(drifted):
     assert "production aws_db_instance.main.deletion_protection expected true, actual false" in result.output
     assert "staging aws_security_group.app.ingress" in result.output and "tcp 22-22 from 0.0.0.0/0" in result.output
     assert "Name=debug-box" in result.output
+
+
+def test_ignore_unmanaged_accepts_a_listed_resource(drifted):
+    sb, _, findings = drifted
+    arn = next(f.resource for f in findings if f.check == "live:unmanaged" and f.status == Status.DRIFT)
+    entry = {"arn_pattern": arn.rsplit("/", 1)[0] + "/*", "why": "debug box of the on-call", "envs": ["staging"]}
+    run = sb.run()
+    run.contract = dataclasses.replace(run.contract, ignore_unmanaged=(entry,))
+    result = run.unmanaged("staging")
+    assert [f.status for f in result] == [Status.PASS] and "1 accepted" in result[0].message, finding_table(result)
+
+
+@pytest.mark.parametrize("entry", [
+    {"arn_pattern": "i-123", "why": "not an ARN"},
+    {"arn_pattern": "arn:aws:ec2:*:*:instance/*"},
+    {"arn_pattern": "arn:aws:ec2:*:*:instance/*", "why": "x", "envs": ["qa"]},
+    {"arn_pattern": "arn:aws:ec2:*:*:instance/*", "why": "x", "owner": "me"},
+    "arn:aws:ec2:*:*:instance/*",
+])
+def test_a_malformed_ignore_entry_is_an_error(drifted, entry):
+    sb, _, _ = drifted
+    run = sb.run()
+    run.contract = dataclasses.replace(run.contract, ignore_unmanaged=(entry,))
+    result = run.unmanaged("production")
+    assert [f.status for f in result] == [Status.ERROR] and "ignore_unmanaged entry 1" in result[0].message

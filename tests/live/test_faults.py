@@ -165,3 +165,24 @@ def test_a_check_that_tries_to_mutate_reports_an_error_and_changes_nothing(sandb
     reservations = sandbox_env.client("ec2").describe_instances()["Reservations"]
     assert {i["State"]["Name"] for r in reservations for i in r["Instances"]} == {"running"}
     sandbox_env.dirty = False  # only read
+
+
+def test_a_tagging_api_that_sees_nothing_is_not_trusted(sandbox_env):
+    aws = AwsSession(endpoint=sandbox_env.endpoint, region="us-east-1")
+    inject(aws, "before-send.resource-groups-tagging-api.GetResources", 200,
+           b'{"ResourceTagMappingList": [], "PaginationToken": ""}')
+    for env in sandbox_env.models:
+        findings = sandbox_env.run(aws=aws).unmanaged(env)
+        assert [f.status for f in findings] == [Status.ERROR], finding_table(findings)
+        assert "cannot be trusted" in findings[0].message
+
+
+def test_an_observer_that_fails_is_an_error_of_its_service(sandbox_env, monkeypatch):
+    from live_checks.inventory.rds import Rds
+
+    monkeypatch.setattr(Rds, "observe", lambda self, model: 1 / 0)
+    run = sandbox_env.run()
+    findings = run.check("rds", "staging")  # the first thing asked: the views are built by it
+    assert [f.status for f in findings] == [Status.ERROR] and "ZeroDivisionError" in findings[0].message
+    assert [f.status for f in run.check("sns", "staging")] == [Status.PASS]
+    sandbox_env.dirty = False
