@@ -66,12 +66,42 @@ def write_plans(models: dict[str, EnvModel], directory: Path) -> dict[str, str]:
         name = _file_name(env)
         if name in names:
             raise CheckovError(f"environments {names[name]!r} and {env!r} map to the same file name {name}")
-        if model.env.plan_json:  # a real `terraform show -json`: checkov reads it as Terraform wrote it
-            (directory / name).write_bytes(Path(model.env.plan_json).read_bytes())
+        if model.env.plan_json:  # a real `terraform show -json`: checkov reads it as Terraform wrote it, minus secrets
+            doc = json.loads(Path(model.env.plan_json).read_text())
+            (directory / name).write_text(json.dumps(without_secrets(doc)))
         else:
             (directory / name).write_text(json.dumps(plan_json(model), indent=1, sort_keys=True))
         names[name] = env
     return names
+
+
+def _mask(values, sensitive):
+    if sensitive is True:
+        return None
+    if isinstance(values, dict) and isinstance(sensitive, dict):
+        return {k: _mask(v, sensitive.get(k)) for k, v in values.items()}
+    if isinstance(values, list) and isinstance(sensitive, list):
+        return [_mask(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(values)]
+    return values
+
+
+def without_secrets(doc: dict) -> dict:
+    """A real plan without what checkov does not need and a secret may hide in: variable values, prior state,
+    outputs, values before the change, and every value the plan marks sensitive."""
+    def module(m: dict) -> dict:
+        return {**m, "resources": [{**r, "values": _mask(r.get("values"), r.get("sensitive_values"))}
+                                   for r in m.get("resources", [])],
+                "child_modules": [module(c) for c in m.get("child_modules", [])]}
+
+    config = dict(doc.get("configuration") or {})
+    config["root_module"] = {k: v for k, v in (config.get("root_module") or {}).items() if k != "variables"}
+    changes = [{**c, "change": {**c.get("change", {}), "before": None,
+                                "after": _mask(c.get("change", {}).get("after"),
+                                               c.get("change", {}).get("after_sensitive"))}}
+               for c in doc.get("resource_changes", [])]
+    planned = {"root_module": module((doc.get("planned_values") or {}).get("root_module") or {})}
+    return {"format_version": doc.get("format_version"), "terraform_version": doc.get("terraform_version"),
+            "planned_values": planned, "resource_changes": changes, "configuration": config}
 
 
 def command(files: list[Path], checks_dir: Path = CHECKS_DIR) -> list[str]:

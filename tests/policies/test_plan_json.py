@@ -82,18 +82,30 @@ def test_no_secret_reaches_the_plan(tmp_path):
     assert "password" not in db["values"] and db["sensitive_values"]["password"] is True
 
 
-def test_checkov_reads_a_real_plan_as_given(tmp_path, bundled):
+def test_checkov_reads_a_real_plan_without_its_secrets(tmp_path, bundled):
+    """With --plan-json, checkov scans Terraform's own plan (references and all), minus every sensitive value."""
     from dataclasses import replace
 
     from policies.checkov_run import write_plans
 
+    doc = plan_json(bundled["staging"])  # stands in for `terraform show -json`, which holds secrets in clear
+    db = resources(doc)["aws_db_instance.main"]
+    db["values"]["password"] = SECRET
+    change = changes(doc)["aws_db_instance.main"]
+    change["after"] = {**change["after"], "password": SECRET}
+    change["after_sensitive"] = {"password": True}
+    doc["variables"] = {"db_password": {"value": SECRET}}
+    doc["prior_state"] = {"values": {"root_module": {"resources": [{"values": {"password": SECRET}}]}}}
     plan = tmp_path / "staging.plan.json"
-    plan.write_text(json.dumps(plan_json(bundled["staging"])) + "\n")
+    plan.write_text(json.dumps(doc))
     model = replace(bundled["staging"], env=replace(bundled["staging"].env, plan_json=str(plan)))
     out = tmp_path / "out"
     out.mkdir()
     assert write_plans({"staging": model}, out) == {"staging.json": "staging"}
-    assert (out / "staging.json").read_bytes() == plan.read_bytes()
+    written = json.loads((out / "staging.json").read_text())
+    assert SECRET not in json.dumps(written)
+    assert set(resources(written)) == set(resources(doc)) and written["configuration"] == doc["configuration"]
+    assert resources(written)["aws_db_instance.main"]["values"]["instance_class"] == "db.t3.micro"
 
 
 def test_plan_without_references_is_unknown_not_pass(tmp_path, bundled):
