@@ -115,7 +115,11 @@ def command(files: list[Path], checks_dir: Path = CHECKS_DIR) -> list[str]:
 def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> Running:
     """Write the plans and start checkov in the background (the gate's other checks run meanwhile)."""
     tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
-    names = write_plans(models, Path(tmp.name))
+    try:
+        names = write_plans(models, Path(tmp.name))
+    except BaseException:
+        tmp.cleanup()
+        raise
     cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir)
     env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     try:

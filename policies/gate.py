@@ -41,6 +41,8 @@ def start_checkov(config: pytest.Config) -> None:
         config.stash[_scan_key] = checkov_run.start({e: models[e] for e in checked_envs(config)})
     except CheckovError as err:
         config.stash[_scan_key] = err
+    except Exception as err:  # noqa: BLE001 - failing to prepare checkov's input is an ERROR finding, not a crash
+        config.stash[_scan_key] = CheckovError(f"cannot write the plans for checkov ({type(err).__name__}: {err})")
 
 
 def checkov_scan(config: pytest.Config) -> Scan:
