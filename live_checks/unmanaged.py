@@ -82,7 +82,7 @@ def bad_entries(entries, envs) -> list[str]:
 def unmanaged(run: LiveRun, env: str) -> list[Finding]:
     model = run.models[env]
     entries = run.contract.ignore_unmanaged
-    errors = run.errors(env, SERVICES) + bad_entries(entries, list(run.models))
+    errors = bad_entries(entries, list(run.models)) or run.errors(env, SERVICES)
     if errors:
         return [run._finding("unmanaged", env, Status.ERROR, message=e) for e in errors]
     tag = model.default_tags.get("Environment") or model.env.tag
