@@ -42,6 +42,19 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--aws-profile {profile!r}: no such profile in the AWS config files")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Live parity compares every environment: with --env narrowing the run (one account per job) it is
+    deselected, not skipped, so --require-live still means that everything collected ran."""
+    if not config.getoption("--env"):
+        return
+    if set(session.selected_envs(config)) == set(session.contract(config).environments):
+        return
+    parity = [i for i in items if i.get_closest_marker("live") and "row" in getattr(i, "fixturenames", ())]
+    if parity:
+        config.hook.pytest_deselected(items=parity)
+        items[:] = [i for i in items if i not in parity]
+
+
 def live_run(config: pytest.Config):
     """The run, or the reason it cannot run (a string), built once per pytest run."""
     if _run_key not in config.stash:

@@ -40,3 +40,11 @@ def test_bad_options_stop_the_run_with_one_line(args, message, no_credentials):
     result = run_pytest("live_checks", "-m", "live", *args)
     assert result.returncode == 4, result.output
     assert message in result.output
+
+
+def test_env_narrows_the_checks_and_leaves_parity_to_a_run_of_every_environment(sandbox_env):
+    result = run_pytest("live_checks", "-m", "live", "--aws-endpoint", sandbox_env.endpoint, "--require-live",
+                        "--env", "staging", "-v")
+    assert result.returncode == 0, result.output
+    assert "test_rds[staging] PASSED" in result.output and "test_rds[production]" not in result.output
+    assert "test_parity" not in result.output and "deselected" in result.output
