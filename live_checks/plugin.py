@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from core import session
-from live_checks.aws import valid_endpoint, valid_region
 
 _run_key = pytest.StashKey[object]()
 NO_CREDENTIALS = ("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or --aws-profile), "
@@ -31,6 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     endpoint, region = config.getoption("--aws-endpoint"), config.getoption("--aws-region")
     profile = config.getoption("--aws-profile")
+    if endpoint is None and region is None and profile is None:
+        return  # nothing to validate: do not even import boto3
+    from live_checks.aws import valid_endpoint, valid_region
+
     if endpoint is not None and not valid_endpoint(endpoint):
         raise pytest.UsageError(f"--aws-endpoint {endpoint!r}: expected a URL like http://127.0.0.1:5555")
     if region is not None and not valid_region(region):
