@@ -33,6 +33,7 @@ from core.errors import SuiteError
 SENSITIVE = "(sensitive value)"
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "id", "__tfmeta"}
 _UNKNOWN_RE = re.compile(r"^\$\{.*\}$", re.S)
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def is_unknown(value: Any) -> bool:
@@ -165,6 +166,9 @@ class _HclConverter:
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
             return "${" + self.ids[v] + "}"
+        if isinstance(v, str) and _UUID_RE.search(v):  # a reference inside jsonencode() or a template
+            return _UUID_RE.sub(lambda m: "${" + self.ids[m.group(0)] + "}" if m.group(0) in self.ids
+                                else m.group(0), v)
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):
@@ -346,6 +350,7 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
 
+    raw = _raw_attributes(tf_dir)
     resources: dict[str, Resource] = {}
     for _rtype, blocks in parsed.items():
         for block in blocks if isinstance(blocks, list) else [blocks]:
@@ -357,7 +362,8 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
                 address = "data." + address
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
-            values = conv.block(block, "", lines, top=True)
+            values = _mark_unevaluated(conv.block(block, "", lines, top=True),
+                                       raw.get((mode, rtype_, name), {}), redact)
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
                                           file=meta["filename"], line=meta.get("line_start", 0),
                                           line_end=meta.get("line_end", 0), block_lines=lines)
@@ -387,6 +393,47 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
 
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
                     variables=variables, outputs=outputs, default_tags=default_tags)
+
+
+def _raw_attributes(tf_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each resource's top-level attributes as written (python-hcl2): expressions as ``${...}`` strings."""
+    import hcl2
+    from hcl2 import SerializationOptions
+
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for tf in sorted(tf_dir.glob("*.tf")):
+        try:
+            doc = hcl2.loads(tf.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
+        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
+            continue
+        for mode, key in (("managed", "resource"), ("data", "data")):
+            for block in doc.get(key, []):
+                for rtype, named in block.items():
+                    for name, body in named.items():
+                        out[(mode, rtype, name)] = {k: v for k, v in body.items() if not k.startswith("__")}
+    return out
+
+
+def _is_null_like(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and bool(value) and all(v is None for v in value))
+
+
+def _mark_unevaluated(values: dict, raw: dict, redact) -> dict:
+    """tfparse gives null (or a list of nulls) for some expressions it cannot evaluate (a `for` over
+    values known after apply, a function it lacks). Where the source has an expression, the value is
+    only known after apply: say so, instead of a null that compares equal everywhere."""
+    for key, written in raw.items():
+        if key in META_ARGUMENTS or isinstance(written, list) and written and isinstance(written[0], dict):
+            continue  # nested blocks are compared as blocks
+        if not isinstance(written, str) or not written.startswith("${") or written.strip() == "${null}":
+            continue
+        value = values.get(key)
+        # jsonencode() over a value known after apply comes back with nulls the source never wrote
+        lost_in_json = isinstance(value, str) and written.startswith("${jsonencode(") and \
+            re.search(r"[:\[,]null[,\]}]", value) is not None and "null" not in written
+        if _is_null_like(value) or lost_in_json:
+            values[key] = redact(written)
+    return values
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
@@ -436,7 +483,8 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
     changes = {c["address"]: c for c in doc.get("resource_changes", [])}
     sources = _source_index(tf_dir)
     root_config = (doc.get("configuration") or {}).get("root_module") or {}
-    configured = {c["address"]: frozenset(c.get("expressions") or {}) for c in root_config.get("resources", [])}
+    expressions = {c["address"]: c.get("expressions") or {} for c in root_config.get("resources", [])}
+    configured = {a: frozenset(e) for a, e in expressions.items()}
     resources: dict[str, Resource] = {}
 
     def walk(module: dict) -> None:
@@ -445,7 +493,7 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
             change = changes.get(address, {}).get("change", {})
             values = _mask(r.get("values") or {}, change.get("after_unknown") or {},
                            r.get("sensitive_values") or change.get("after_sensitive") or {})
-            values = _blocks_as_lists(values)
+            values = _with_references(values, expressions.get(_config_address(address)) or {})
             file, line = sources.get(_config_address(address), (str(path), 0))
             config_address = _config_address(address)
             resources[address] = Resource(address=address, mode=r.get("mode", "managed"), type=r["type"],
@@ -524,12 +572,36 @@ def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
     return values
 
 
-def _blocks_as_lists(values: Any) -> Any:
-    if isinstance(values, dict):
-        return {k: _blocks_as_lists(v) for k, v in values.items()}
+def _with_references(values: Any, expr: Any) -> Any:
+    """A value known only after apply becomes ``${<address>}`` when the configuration says which
+    resource it comes from (``references``: most specific first, the resource's address last)."""
+    if values == "${unknown}" and isinstance(expr, dict):
+        refs = [r for r in expr.get("references") or [] if not r.startswith(("var.", "local.", "each.", "count."))]
+        if refs:
+            return "${" + _resource_of(refs[-1]) + "}"
+        return values
+    if isinstance(values, dict) and isinstance(expr, dict):
+        return {k: _with_references(v, expr.get(k)) for k, v in values.items()}
     if isinstance(values, list):
-        return [_blocks_as_lists(v) for v in values]
+        if isinstance(expr, list) and len(expr) == len(values):
+            return [_with_references(v, e) for v, e in zip(values, expr, strict=True)]
+        if isinstance(expr, dict) and expr.get("references"):  # one expression for the whole list
+            refs = [_resource_of(r) for r in expr["references"] if not r.startswith(("var.", "local."))]
+            refs = list(dict.fromkeys(refs))
+            if len(refs) == len(values) and all(v == "${unknown}" for v in values):
+                return ["${" + r + "}" for r in refs]
+        return [_with_references(v, expr[0] if isinstance(expr, list) and len(expr) == 1 else None)
+                for v in values]
     return values
+
+
+def _resource_of(ref: str) -> str:
+    """'aws_vpc.main.id' -> 'aws_vpc.main'; 'data.aws_x.y.value' -> 'data.aws_x.y'; keeps an index."""
+    parts = ref.split(".")
+    depth = 3 if parts[0] == "data" else 2
+    if parts[0] == "module":
+        return ref
+    return ".".join(parts[:depth])
 
 
 # --------------------------------------------------------------------------- entry point

@@ -83,6 +83,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   tags = { Name = each.key }
 }
 
+# Metrics are found by name (SEARCH), so the dashboard is known before apply and compared between environments.
 resource "aws_cloudwatch_dashboard" "main" {
   dashboard_name = local.name
 
@@ -91,11 +92,13 @@ resource "aws_cloudwatch_dashboard" "main" {
       {
         type   = "metric", x = 0, y = 0, width = 12, height = 6
         properties = {
-          title   = "ALB requests and 5xx"
-          region  = var.aws_region
-          stat    = "Sum"
-          period  = 300
-          metrics = [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", aws_lb.main.arn_suffix], [".", "HTTPCode_ELB_5XX_Count", ".", "."]]
+          title  = "ALB requests and 5xx"
+          region = var.aws_region
+          period = 300
+          metrics = [
+            [{ id = "requests", expression = "SEARCH('{AWS/ApplicationELB,LoadBalancer} MetricName=\"RequestCount\" ${local.name}-alb', 'Sum', 300)" }],
+            [{ id = "errors", expression = "SEARCH('{AWS/ApplicationELB,LoadBalancer} MetricName=\"HTTPCode_ELB_5XX_Count\" ${local.name}-alb', 'Sum', 300)" }],
+          ]
         }
       },
       {
@@ -105,7 +108,7 @@ resource "aws_cloudwatch_dashboard" "main" {
           region  = var.aws_region
           stat    = "Average"
           period  = 300
-          metrics = [["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", aws_db_instance.main.identifier], [".", "FreeStorageSpace", ".", "."]]
+          metrics = [["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", "${local.name}-db"], [".", "FreeStorageSpace", ".", "."]]
         }
       },
       {

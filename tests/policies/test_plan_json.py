@@ -108,9 +108,9 @@ def test_checkov_reads_a_real_plan_without_its_secrets(tmp_path, bundled):
     assert resources(written)["aws_db_instance.main"]["values"]["instance_class"] == "db.t3.micro"
 
 
-def test_plan_without_references_is_unknown_not_pass(tmp_path, bundled):
-    """A real plan leaves computed ids unknown; the model then cannot link a bucket's settings or a database's
-    security group to their resources. The policies say UNKNOWN (which fails the gate), never PASS."""
+def test_plan_links_resources_through_its_configuration(tmp_path, bundled):
+    """A real plan leaves computed ids unknown; the model links them back to resources through the
+    plan's `configuration` references, so the cross-resource policies still decide."""
     from core.findings import Status
     from core.model import load_plan
     from policies import rules
@@ -118,6 +118,25 @@ def test_plan_without_references_is_unknown_not_pass(tmp_path, bundled):
 
     plan = tmp_path / "staging.plan.json"
     plan.write_text(json.dumps(plan_json(bundled["staging"])))
+    model = load_plan(plan, bundled["staging"].env)
+    models = {"staging": model, "production": bundled["production"]}
+    for policy in (rules.s3_protected, rules.db_only_from_app):
+        assert {f.status for f in policy(model, context(models))} == {Status.PASS}, policy.__name__
+
+
+def test_plan_without_references_is_unknown_not_pass(tmp_path, bundled):
+    """Without references in the plan's configuration the model cannot link a bucket's settings or a
+    database's security group to their resources: the policies say UNKNOWN (which fails), never PASS."""
+    from core.findings import Status
+    from core.model import load_plan
+    from policies import rules
+    from tests.policies.conftest import context
+
+    doc = plan_json(bundled["staging"])
+    for block in doc["configuration"]["root_module"]["resources"]:
+        block["expressions"] = {}
+    plan = tmp_path / "staging.plan.json"
+    plan.write_text(json.dumps(doc))
     model = load_plan(plan, bundled["staging"].env)
     models = {"staging": model, "production": bundled["production"]}
     for policy in (rules.s3_protected, rules.db_only_from_app):
