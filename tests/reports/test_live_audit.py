@@ -3,17 +3,17 @@ the HTML report charts drift per audit and lists what is new since the previous 
 
 import json
 import os
+import subprocess
+import sys
+import threading
 
 import boto3
 import jsonschema
 import pytest
 
-from core.contract import load_contract
-from core.model import load
-from live_checks import sandbox
 from reports import history
 from reports.json_report import schema
-from tests.helpers import CONTRACT, TF_DIR, run_pytest
+from tests.helpers import ROOT, run_pytest
 
 FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
@@ -22,17 +22,31 @@ FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", 
 
 @pytest.fixture(scope="module")
 def endpoint():
-    mp = pytest.MonkeyPatch()
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    for key, value in FAKE_ENV.items():
-        mp.setenv(key, value)
-    server, url = sandbox.start_server()
-    contract = load_contract(CONTRACT, TF_DIR)
-    sandbox.seed(url, {name: load(TF_DIR, env) for name, env in contract.environments.items()})
-    yield url
-    server.stop()
-    mp.undo()
+    """The sandbox in its own process (moto's state is per process: other tests' sandboxes stay untouched)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **FAKE_ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "live_checks.sandbox", "--port", "0"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timer = threading.Timer(120, proc.kill)  # never hang on a sandbox that does not start
+    timer.start()
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("AWS endpoint: "):
+                break
+        timer.cancel()
+        assert lines and lines[-1].startswith("AWS endpoint: "), "".join(lines)
+        url = lines[-1].split(": ", 1)[1].strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        timer.cancel()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def audit(endpoint, out, hist):
@@ -49,7 +63,8 @@ def test_each_audit_is_kept_and_the_report_shows_the_trend_and_new_drift(endpoin
     assert result.returncode == 0, result.output
     assert doc["run"]["live"] and doc["status"] == "pass"
 
-    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")  # the sandbox only
     groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["codedetect-staging-app"]}])
     ec2.authorize_security_group_ingress(GroupId=groups["SecurityGroups"][0]["GroupId"], IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
