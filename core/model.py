@@ -423,7 +423,7 @@ def _mark_unevaluated(values: dict, raw: dict, redact) -> dict:
     values known after apply, a function it lacks). Where the source has an expression, the value is
     only known after apply: say so, instead of a null that compares equal everywhere."""
     for key, written in raw.items():
-        if key in META_ARGUMENTS or isinstance(written, list) and written and isinstance(written[0], dict):
+        if key in META_ARGUMENTS or (isinstance(written, list) and written and isinstance(written[0], dict)):
             continue  # nested blocks are compared as blocks
         if not isinstance(written, str) or not written.startswith("${") or written.strip() == "${null}":
             continue
