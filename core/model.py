@@ -173,7 +173,7 @@ class _HclConverter:
             return [self.value(x) for x in v]
         if isinstance(v, dict):
             if "__attribute__" in v:  # tfparse could not evaluate this expression
-                return "${" + str(v["__attribute__"]) + "}"
+                return "${" + str(v["__attribute__"]).replace(".[", "[") + "}"
             return {k: self.value(x) for k, x in v.items() if k not in ("__tfmeta", "id")}
         return v
 

@@ -29,7 +29,7 @@ CHECKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
            ("s3",)),
     "elb": (("aws_lb", "aws_lb_target_group", "aws_lb_listener", "aws_lb_target_group_attachment"),
             ("elbv2", "ec2", "acm")),
-    "security_groups": (("aws_security_group",), ("ec2",)),
+    "security_groups": (("aws_security_group", "aws_default_security_group"), ("ec2",)),
     "iam": (("aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_instance_profile"),
             ("iam",)),
     "cloudwatch": (("aws_cloudwatch_metric_alarm", "aws_cloudwatch_log_group", "aws_cloudwatch_dashboard"),

@@ -31,7 +31,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Dependency order of everything terraform/ declares; a type not listed stops the deploy by name.
 ORDER = [
     "aws_vpc", "aws_internet_gateway", "aws_subnet", "aws_route_table", "aws_route_table_association",
-    "aws_security_group", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment",
+    "aws_security_group", "aws_default_security_group", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment",
     "aws_iam_instance_profile", "aws_s3_bucket", "aws_s3_bucket_public_access_block",
     "aws_s3_bucket_ownership_controls", "aws_s3_bucket_server_side_encryption_configuration",
     "aws_s3_bucket_versioning", "aws_s3_bucket_lifecycle_configuration", "aws_db_subnet_group", "aws_db_instance",
@@ -179,6 +179,19 @@ class Deployer:
         ec2.revoke_security_group_egress(GroupId=sg["GroupId"], IpPermissions=[
             {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         return {"id": sg["GroupId"]}
+
+    def aws_default_security_group(self, x):
+        """Terraform adopts the VPC's default group, removes its rules and tags it."""
+        ec2 = self.client("ec2")
+        group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [self.v(x["vpc_id"])]},
+                                                      {"Name": "group-name", "Values": ["default"]}])
+        g = group["SecurityGroups"][0]
+        if g.get("IpPermissions"):
+            ec2.revoke_security_group_ingress(GroupId=g["GroupId"], IpPermissions=g["IpPermissions"])
+        if g.get("IpPermissionsEgress"):
+            ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
+        ec2.create_tags(Resources=[g["GroupId"]], Tags=self.tag_list(x))
+        return {"id": g["GroupId"]}
 
     def _rules(self, r: Resource) -> None:
         ec2, group = self.client("ec2"), self.created[r.address]["id"]

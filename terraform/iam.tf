@@ -36,9 +36,11 @@ resource "aws_iam_role_policy" "app" {
         Resource = ["arn:aws:s3:::${var.s3_bucket_name}/*"]
       },
       {
-        Sid      = "UploadsFileSystem"
+        # user_data finds the uploads file system by creation token; DescribeFileSystems takes no resource.
+        # Mounting uses NFS over TLS (-o tls, not -o iam), so no elasticfilesystem:Client* action is needed.
+        Sid      = "FindUploadsFileSystem"
         Effect   = "Allow"
-        Action   = ["elasticfilesystem:DescribeFileSystems", "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+        Action   = ["elasticfilesystem:DescribeFileSystems"]
         Resource = ["*"]
       },
       {

@@ -31,10 +31,22 @@ resource "aws_db_instance" "main" {
   auto_minor_version_upgrade = true
   copy_tags_to_snapshot      = true
 
+  enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
+
   # Production cannot be destroyed by accident; staging is destroyed when idle.
   deletion_protection       = local.is_production
   skip_final_snapshot       = !local.is_production
   final_snapshot_identifier = local.is_production ? "${local.name}-db-final" : null
 
   tags = { Name = "${local.name}-db" }
+}
+
+# Created here (not by RDS on first export) so they have a retention period and tags.
+resource "aws_cloudwatch_log_group" "rds" {
+  for_each = toset(["postgresql", "upgrade"])
+
+  name              = "/aws/rds/instance/${local.name}-db/${each.key}"
+  retention_in_days = var.log_retention_days
+
+  tags = { Name = "${local.name}-db-${each.key}" }
 }

@@ -39,6 +39,14 @@ class Ec2(Inventory):
             g = next((g for g in self.groups if g["GroupName"] == r.values.get("name")), None)
             if g:
                 out.append(Observed(r.address, _group(g), {g["GroupId"]: ref(r.address)}))
+        for r in model.of_type("aws_default_security_group"):  # the VPC's own "default" group, tagged by Terraform
+            name = identity(r)
+            g = next((g for g in self.groups if g["GroupName"] == "default" and tags(g.get("Tags")).get("Name") == name),
+                     None)
+            if g:
+                values = _group(g)
+                del values["name"], values["description"]
+                out.append(Observed(r.address, values, {g["GroupId"]: ref(r.address)}))
         return out
 
 
