@@ -31,7 +31,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Dependency order of everything terraform/ declares; a type not listed stops the deploy by name.
 ORDER = [
     "aws_vpc", "aws_internet_gateway", "aws_subnet", "aws_route_table", "aws_route_table_association",
-    "aws_security_group", "aws_default_security_group", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment",
+    "aws_security_group", "aws_default_security_group",
+    "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment",
     "aws_iam_instance_profile", "aws_s3_bucket", "aws_s3_bucket_public_access_block",
     "aws_s3_bucket_ownership_controls", "aws_s3_bucket_server_side_encryption_configuration",
     "aws_s3_bucket_versioning", "aws_s3_bucket_lifecycle_configuration", "aws_db_subnet_group", "aws_db_instance",

@@ -41,8 +41,8 @@ class Ec2(Inventory):
                 out.append(Observed(r.address, _group(g), {g["GroupId"]: ref(r.address)}))
         for r in model.of_type("aws_default_security_group"):  # the VPC's own "default" group, tagged by Terraform
             name = identity(r)
-            g = next((g for g in self.groups if g["GroupName"] == "default" and tags(g.get("Tags")).get("Name") == name),
-                     None)
+            g = next((g for g in self.groups
+                      if g["GroupName"] == "default" and tags(g.get("Tags")).get("Name") == name), None)
             if g:
                 values = _group(g)
                 del values["name"], values["description"]
