@@ -13,7 +13,13 @@ class Status(enum.StrEnum):
     FAIL = "fail"  # a static check failed (parity row, policy)
     DRIFT = "drift"  # deployed reality differs from what is expected
     ERROR = "error"  # the check could not decide (AccessDenied, throttling, bad input): never a pass
-    UNKNOWN = "unknown"  # the value is only known after apply
+    UNKNOWN = "unknown"  # the value is only known after apply: not a pass either
+    MUTED = "muted"  # a failure accepted by a written, reasoned exception (policies/baseline.yaml)
+
+    @property
+    def ok(self) -> bool:
+        """Does this status let the gate pass?"""
+        return self in (Status.PASS, Status.MUTED)
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], find
     __tracebackhide__ = True
     from core.findings import CheckFailed, Status
 
-    failing = [f for f in findings if f.status != Status.PASS]
+    failing = [f for f in findings if not f.status.ok]
     passed = [Finding(check=check, kind=kind, status=Status.PASS, env=env)
               for env in envs if not any(f.env == env for f in failing)]
     record(config, failing + passed)

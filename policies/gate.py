@@ -114,10 +114,10 @@ def builtin_findings(config: pytest.Config, env: str) -> list[Finding]:
         skip = next((s for s in skips if s.covers(r.check, env, r.address)), None)
         if r.passed or skip is None:
             out.append(checkov_run.to_finding(r, model))
-        else:  # recorded as a PASS that says why: the baseline accepted this failure
+        else:  # recorded as MUTED, saying why: the baseline accepted this failure
             accepted = checkov_run.to_finding(r, model, message=f"accepted by {repo_path(baseline.BASELINE)}:"
                                               f"{skip.line}: {skip.reason}")
-            out.append(replace(accepted, status=Status.PASS))
+            out.append(replace(accepted, status=Status.MUTED))
     return out
 
 
@@ -160,6 +160,6 @@ def conclude(config: pytest.Config, title: str, findings: list[Finding]) -> None
     """Record every finding; fail the test with the failing ones (FAIL, ERROR, UNKNOWN)."""
     __tracebackhide__ = True
     session.record(config, findings)
-    failing = [f for f in findings if f.status != Status.PASS]
+    failing = [f for f in findings if not f.status.ok]
     if failing:
         raise CheckFailed(title, failing)

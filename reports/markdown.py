@@ -25,7 +25,8 @@ from reports.results import (
     target,
 )
 
-ICON = {"pass": "✅", "fail": "❌", "drift": "⚠️", "error": "❗", "unknown": "❔", "skipped": "⏭️", "none": "·"}
+ICON = {"pass": "✅", "fail": "❌", "drift": "⚠️", "error": "❗", "unknown": "❔", "muted": "🔕", "skipped": "⏭️",
+        "none": "·"}
 MAX_FINDINGS = 25  # a PR comment stays readable; the HTML and JSON reports have them all
 
 

@@ -13,7 +13,8 @@ from core.findings import Finding, Status
 from reports.results import POLICY_KINDS, target
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-LEVEL = {Status.FAIL: "error", Status.ERROR: "error", Status.DRIFT: "warning", Status.UNKNOWN: "note"}
+LEVEL = {Status.FAIL: "error", Status.ERROR: "error", Status.DRIFT: "warning", Status.UNKNOWN: "note",
+         Status.MUTED: "error"}
 
 
 def _uri(file: str) -> tuple[str, bool]:
@@ -69,6 +70,8 @@ def build(findings: Sequence[Finding], source_root: str = "", tool_version: str 
             "properties": {"status": f.status.value, "env": f.env, "resource": f.resource,
                            "attribute": f.attribute, "kind": f.kind},
         }
+        if f.status == Status.MUTED:  # shown to code scanning as suppressed, with the written reason
+            result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.message}]
         if f.file:
             uri, relative = _uri(f.file)
             location: dict[str, Any] = {"artifactLocation": {"uri": uri}}

@@ -171,3 +171,17 @@ def test_history_round_trip_trend_and_new_findings(tmp_path):
                        html.HistoryView(audits=audits, new=[drift_b], previous=audits[0]))
     assert "Audit history" in page and "<svg" in page and "1</b> new failing finding(s)" in page
     assert json.loads(first.read_text())["findings"][0]["resource"] == "arn:aws:s3:::bucket"
+
+
+def test_a_muted_finding_is_shown_suppressed_and_does_not_fail_the_run():
+    """A built-in failure accepted by policies/baseline.yaml: visible with its reason, not a failure."""
+    muted = F("CKV_AWS_157", "muted", "staging", kind="policy", resource="aws_db_instance.main",
+              file="terraform/rds.tf", line=8, message="accepted by policies/baseline.yaml:40: single-AZ by design")
+    (result,) = sarif.build([muted], "/work/repo")["runs"][0]["results"]
+    assert result["suppressions"] == [{"kind": "external", "status": "accepted", "justification": muted.message}]
+    passing = [F("Database Type", "pass", "staging"), muted]
+    green = RunInfo(started=RUN.started, finished=RUN.finished, exitstatus=0, args=[], live=False, tests=[])
+    assert overall(passing, green) == "pass"
+    doc = json_report.build(passing, ROWS, ENVS, green)
+    jsonschema.validate(doc, json_report.schema())
+    assert doc["counts"]["muted"] == 1
