@@ -125,7 +125,7 @@ class Contract:
 # ---------------------------------------------------------------------------- loading
 
 
-class _LineLoader(yaml.SafeLoader):
+class LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every mapping as ``__line__``."""
 
 
@@ -135,7 +135,7 @@ def _construct_mapping(loader, node, deep=False):
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 _ROW_KEYS = {"id", "document", "select", "values", "measure", "allow", "__line__", "why"}
 _SEL_KEYS = {"address", "attributes", "envs", "__line__"}
@@ -144,7 +144,7 @@ _SEL_KEYS = {"address", "attributes", "envs", "__line__"}
 def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contract:
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(path.read_text(), Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError:
         raise SuiteError("contract file does not exist", path=str(path), hint="pass it with --contract") from None
     except yaml.YAMLError as err:

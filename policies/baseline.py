@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from core.contract import LineLoader, glob_match
 from core.findings import Finding, Status
 from policies.common import ROOT, repo_path
 
@@ -30,24 +31,7 @@ class Skip:
     line: int
 
     def covers(self, check: str, env: str, address: str) -> bool:
-        return check == self.check and env == self.env and any(_match(p, address) for p in self.resources)
-
-
-def _match(pattern: str, address: str) -> bool:
-    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), address) is not None
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records the line of every mapping as ``__line__``."""
-
-
-def _mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+        return check == self.check and env == self.env and any(glob_match(address, p) for p in self.resources)
 
 
 def _problem(path: Path, line: int, message: str, env: str = "") -> Finding:
@@ -58,7 +42,7 @@ def _problem(path: Path, line: int, message: str, env: str = "") -> Finding:
 def load(path: Path, envs: list[str]) -> tuple[list[Skip], list[Finding]]:
     """The valid skips, and a finding for every invalid entry (which then excuses nothing)."""
     try:
-        doc = yaml.load(path.read_text(), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(path.read_text(), Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
     except OSError:
         return [], [_problem(path, 0, "baseline file does not exist")]
     except yaml.YAMLError as err:
@@ -114,7 +98,7 @@ def stale(skips: list[Skip], failed: set[tuple[str, str, str]], seen_checks: set
         if skip.env not in envs:
             continue
         for pattern in skip.resources:
-            if any(c == skip.check and e == skip.env and _match(pattern, a) for c, e, a in failed):
+            if any(c == skip.check and e == skip.env and glob_match(a, pattern) for c, e, a in failed):
                 continue
             if skip.check in seen_checks:
                 why = f"{skip.check} does not fail on {pattern} in {skip.env} any more: delete this entry"
