@@ -108,6 +108,7 @@ class EnvModel:
     variables: Mapping[str, Variable] = field(default_factory=dict)
     outputs: Mapping[str, Output] = field(default_factory=dict)
     default_tags: Mapping[str, str] = field(default_factory=dict)
+    default_tags_at: tuple[str, int] = ("", 0)  # file and line of the provider's default_tags block
 
     @property
     def name(self) -> str:
@@ -386,13 +387,16 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
                                         sensitive=bool(b.get("sensitive")), file=meta["filename"],
                                         line=meta.get("line_start", 0))
     default_tags: dict[str, str] = {}
+    default_tags_at = ("", 0)
     for p in parsed.get("provider", []):
         if p["__tfmeta"].get("label") == "aws":
-            dt = conv.block(p, "", {}, top=True).get("default_tags") or [{}]
+            lines: dict[str, int] = {}
+            dt = conv.block(p, "", lines, top=True).get("default_tags") or [{}]
             default_tags = dict(dt[0].get("tags") or {})
+            default_tags_at = (p["__tfmeta"]["filename"], lines.get("default_tags[0]", p["__tfmeta"]["line_start"]))
 
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
-                    variables=variables, outputs=outputs, default_tags=default_tags)
+                    variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at)
 
 
 def _raw_attributes(tf_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:

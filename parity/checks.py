@@ -77,7 +77,9 @@ def measured(contract: Contract, row: Row, model: EnvModel) -> list[tuple[str, A
     if m is None:
         return []
     if m.kind == "default_tag":
-        return [("provider.aws", model.default_tags.get(m.attribute, "(no such tag)"), "", 0)]
+        file, line = model.default_tags_at
+        return [("provider.aws", model.default_tags.get(m.attribute, "(no such tag)"),
+                 rel(model.root, file) if file else "", line)]
     ents = entries(model, contract)
     matched = sorted(a for a in ents if glob_match(a, m.address))
     where = _where(model, matched[0]) if matched else ("", 0)
