@@ -91,17 +91,6 @@ class Contract:
     rows: tuple[Row, ...]
     ignore_unmanaged: tuple[dict, ...] = ()
 
-    @property
-    def same(self) -> list[Row]:
-        return [r for r in self.rows if r.table == "same"]
-
-    @property
-    def different(self) -> list[Row]:
-        return [r for r in self.rows if r.table == "different"]
-
-    def others(self) -> list[str]:
-        return [e for e in self.environments if e != self.reference]
-
     def normaliser(self, env: str):
         """Function mapping a value of ``env`` into the reference environment's names."""
         pairs = sorted(self.normalise.get(env, ()), key=lambda p: -len(p[0]))

@@ -45,8 +45,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         try:
             gate.start_checkov(session.config)
         except pytest.UsageError:
-            pass  # the models fixture reports it in every test that needs the models
-
+            pass  # the root conftest already stopped the run with this error at collection
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
