@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.contract import Contract, load_contract
 from core.errors import SuiteError
 from core.findings import Finding
-from core.model import EnvModel, load
+from core.model import EnvModel, EnvSpec, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,14 +87,81 @@ def selected_envs(config: pytest.Config) -> list[str]:
 
 
 def models(config: pytest.Config) -> dict[str, EnvModel]:
-    """Every environment's evaluated model, built once per run."""
+    """Every environment's evaluated model, built once per run (once for all workers under pytest-xdist)."""
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
-        try:
-            config.stash[_models_key] = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
-        except SuiteError as err:
-            raise pytest.UsageError(str(err)) from None
+        outcome = once(config, "models", lambda: _evaluated(opts.tf_dir, c.environments))
+        if isinstance(outcome, str):  # a SuiteError's one line (maybe from another xdist worker)
+            raise pytest.UsageError(outcome)
+        config.stash[_models_key] = outcome
     return config.stash[_models_key]
+
+
+# Below this much Terraform source per environment, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 200_000
+
+
+def _evaluated(tf_dir: Path, envs: dict[str, EnvSpec]) -> dict[str, EnvModel] | str:
+    try:
+        return evaluate(tf_dir, envs)
+    except SuiteError as err:
+        return str(err)
+
+
+def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) -> dict[str, EnvModel]:
+    """Each environment's model, in contract order; evaluated in ``jobs`` worker processes (default: one per
+    CPU when there is enough Terraform to be worth it). The result, and the first SuiteError in contract order,
+    are the same as evaluating the environments one after the other."""
+    if jobs is None:
+        size = sum(f.stat().st_size for f in Path(tf_dir).glob("*.tf")) if Path(tf_dir).is_dir() else 0
+        jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
+    if jobs <= 1 or len(envs) <= 1:
+        return {name: load(tf_dir, env) for name, env in envs.items()}
+    # spawn, not fork: the suite's process may run threads (moto servers, pipes) that a fork would copy mid-lock
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {name: pool.submit(_load_one, str(tf_dir), env) for name, env in envs.items()}
+        results = {name: f.result() for name, f in futures.items()}
+    for outcome in results.values():
+        if isinstance(outcome, str):
+            raise SuiteError(outcome)
+    return results
+
+
+def _load_one(tf_dir: str, env: EnvSpec) -> EnvModel | str:
+    try:
+        return load(tf_dir, env)
+    except SuiteError as err:  # sent back as its one line
+        return str(err)
+
+
+# --------------------------------------------------------------------------- pytest-xdist
+
+
+def shared_dir(config: pytest.Config) -> Path | None:
+    """Under pytest-xdist, the directory every worker of this run shares (made by the controller, see
+    reports/plugin.py ``pytest_configure_node``); None otherwise."""
+    path = (getattr(config, "workerinput", None) or {}).get("codedetect_shared")
+    return Path(path) if path else None
+
+
+def once(config: pytest.Config, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, run once per run: under pytest-xdist the first worker computes it under a file lock and
+    the others read its result (the pattern of pytest-xdist's "making session-scoped fixtures execute only
+    once"). Without xdist it is just ``compute()``; callers keep the value in ``config.stash``."""
+    shared = shared_dir(config)
+    if shared is None:
+        return compute()
+    from filelock import FileLock
+
+    done = shared / f"{name}.pickle"
+    with FileLock(str(shared / f"{name}.lock")):
+        if done.exists():
+            return pickle.loads(done.read_bytes())  # noqa: S301 - written by this run's own worker, in a private dir
+        value = compute()
+        partial = done.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(done)
+        return value
 
 
 def record(config: pytest.Config, findings: list[Finding]) -> None:
