@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -117,21 +118,35 @@ def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) ->
         jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
     if jobs <= 1 or len(envs) <= 1:
         return {name: load(tf_dir, env) for name, env in envs.items()}
-    # spawn, not fork: the suite's process may run threads (moto servers, pipes) that a fork would copy mid-lock
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {name: pool.submit(_load_one, str(tf_dir), env) for name, env in envs.items()}
-        results = {name: f.result() for name, f in futures.items()}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each thread waits on one worker process
+        results = dict(zip(envs, pool.map(lambda env: _load_in_process(tf_dir, env), envs.values()), strict=True))
     for outcome in results.values():
         if isinstance(outcome, str):
             raise SuiteError(outcome)
     return results
 
 
-def _load_one(tf_dir: str, env: EnvSpec) -> EnvModel | str:
+def _load_in_process(tf_dir: Path, env: EnvSpec) -> EnvModel | str:
+    """``load`` in a fresh interpreter (``python -m core.session``): no fork of this process and its threads, and
+    no dependence on how the calling program was started; a SuiteError comes back as its one line."""
+    proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), env)),
+                          capture_output=True, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"evaluating {env.name} in a worker process failed: {tail[0]}")
+    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
+
+
+def _worker() -> None:
+    tf_dir, env = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
+    result = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything the evaluator prints goes to stderr, not into the pickle
     try:
-        return load(tf_dir, env)
-    except SuiteError as err:  # sent back as its one line
-        return str(err)
+        outcome: EnvModel | str = load(tf_dir, env)
+    except SuiteError as err:
+        outcome = str(err)
+    result.write(pickle.dumps(outcome))
+    result.close()
 
 
 # --------------------------------------------------------------------------- pytest-xdist
@@ -184,3 +199,7 @@ def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], find
     record(config, failing + passed)
     if failing:
         raise CheckFailed(f"{kind} check {check!r} failed", failing)
+
+
+if __name__ == "__main__":  # a worker process of evaluate()
+    _worker()
