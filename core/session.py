@@ -159,6 +159,22 @@ def shared_dir(config: pytest.Config) -> Path | None:
     return Path(path) if path else None
 
 
+def share_models(config: pytest.Config, shared: Path) -> None:
+    """xdist controller: evaluate every environment before the workers start and leave the result where their
+    ``once(config, "models", ...)`` finds it; bad input stops the run here with one line."""
+    c, opts = contract(config), options(config)
+    outcome = _evaluated(opts.tf_dir, c.environments)
+    _write_atomically(shared / "models.pickle", outcome)
+    if isinstance(outcome, str):
+        raise pytest.UsageError(outcome)
+
+
+def _write_atomically(path: Path, value: Any) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(value))
+    partial.replace(path)
+
+
 def once(config: pytest.Config, name: str, compute: Callable[[], Any]) -> Any:
     """``compute()``, run once per run: under pytest-xdist the first worker computes it under a file lock and
     the others read its result (the pattern of pytest-xdist's "making session-scoped fixtures execute only
@@ -173,9 +189,7 @@ def once(config: pytest.Config, name: str, compute: Callable[[], Any]) -> Any:
         if done.exists():
             return pickle.loads(done.read_bytes())  # noqa: S301 - written by this run's own worker, in a private dir
         value = compute()
-        partial = done.with_suffix(".partial")
-        partial.write_bytes(pickle.dumps(value))
-        partial.replace(done)
+        _write_atomically(done, value)
         return value
 
 

@@ -81,14 +81,28 @@ def _self_test_run(config: pytest.Config) -> bool:
 _shared_key = pytest.StashKey[str]()
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:
+def _shared(config: pytest.Config) -> str:
     """xdist controller: one private directory per run, shared by its workers (removed at the end)."""
-    config = node.config
     if _shared_key not in config.stash:
         config.stash[_shared_key] = tempfile.mkdtemp(prefix="codedetect-xdist-")
         config.add_cleanup(lambda: shutil.rmtree(config.stash[_shared_key], ignore_errors=True))
-    node.workerinput["codedetect_shared"] = config.stash[_shared_key]
+    return config.stash[_shared_key]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    node.workerinput["codedetect_shared"] = _shared(node.config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """xdist controller of a gate run: evaluate the Terraform here, before the workers start, so bad input stops
+    the run with one line (a worker's usage error would be an xdist internal error) and no worker evaluates."""
+    from core import session as suite
+
+    config = session.config
+    controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+    if controller and not _self_test_run(config):
+        suite.share_models(config, Path(_shared(config)))
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml reads config.option.xmlpath

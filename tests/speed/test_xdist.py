@@ -73,3 +73,17 @@ def test_controller_puts_relayed_tests_back_in_collection_order():
     assert (writer.tests["t::a"].first, writer.tests["t::a"].last) == (0, 1)
     assert (writer.tests["t::b"].first, writer.tests["t::b"].last) == (1, 3)
     assert writer.tests["t::a"].crashed and recorded[2].status is Status.FAIL
+
+
+@pytest.mark.slow
+def test_bad_input_under_xdist_is_the_serial_one_line_usage_error(tmp_path):
+    tf = copy_tf(tmp_path)
+    (tf / "s3.tf").write_text((tf / "s3.tf").read_text() + 'resource "aws_s3_bucket" "x" {\n')
+    args = ("parity", "policies", "-m", "not live", "--tf-dir", str(tf), "-q")
+    serial = run_pytest(*args, "--report-dir", str(tmp_path / "serial"))
+    xdist = run_pytest(*args, "--report-dir", str(tmp_path / "xdist"), "-n", "2")
+    assert serial.returncode == xdist.returncode == 4, xdist.output
+    line = next(x for x in serial.output.splitlines() if x.startswith("ERROR: "))
+    assert "s3.tf:" in line and line in xdist.output
+    assert "INTERNALERROR" not in xdist.output and "Traceback" not in xdist.output
+    assert json.loads((tmp_path / "xdist" / "parity.json").read_text())["status"] == "error"
