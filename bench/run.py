@@ -25,7 +25,7 @@ DEFAULT_OUT = ROOT / "reports" / "bench.json"
 
 FULL = {"gate": {"repeat": 5, "warm_up": True}, "scale": {"sizes": [100, 500, 1000, 5000], "envs": [2, 4, 8]},
         "live": {"sizes": [50, 500]}}
-QUICK = {"gate": {"repeat": 1, "warm_up": False}, "scale": {"sizes": [20, 40], "envs": [2, 3]},
+QUICK = {"gate": {"repeat": 1, "warm_up": False}, "scale": {"sizes": [20, 40], "envs": [2]},
          "live": {"sizes": [4, 8]}}
 
 

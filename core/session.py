@@ -118,34 +118,42 @@ def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) ->
         jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
     if jobs <= 1 or len(envs) <= 1:
         return {name: load(tf_dir, env) for name, env in envs.items()}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each thread waits on one worker process
-        results = dict(zip(envs, pool.map(lambda env: _load_in_process(tf_dir, env), envs.values()), strict=True))
+    specs = list(envs.items())
+    chunks = [specs[i::jobs] for i in range(jobs) if specs[i::jobs]]  # a worker per CPU, several envs each
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # each thread waits on one worker process
+        done = [outcome for chunk in pool.map(lambda c: _load_in_process(tf_dir, c), chunks) for outcome in chunk]
+    by_name = {outcome[0]: outcome[1] for outcome in done}
+    results = {name: by_name[name] for name in envs}
     for outcome in results.values():
         if isinstance(outcome, str):
             raise SuiteError(outcome)
     return results
 
 
-def _load_in_process(tf_dir: Path, env: EnvSpec) -> EnvModel | str:
-    """``load`` in a fresh interpreter (``python -m core.session``): no fork of this process and its threads, and
-    no dependence on how the calling program was started; a SuiteError comes back as its one line."""
-    proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), env)),
+def _load_in_process(tf_dir: Path, specs: list[tuple[str, EnvSpec]]) -> list[tuple[str, EnvModel | str]]:
+    """``load`` of each environment, one after the other, in a fresh interpreter (``python -m core.session``): no
+    fork of this process and its threads, no dependence on how the calling program was started, and whatever the
+    model caches within a process is reused across these environments; a SuiteError comes back as its one line."""
+    proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), specs)),
                           capture_output=True, cwd=ROOT, check=False)
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"evaluating {env.name} in a worker process failed: {tail[0]}")
+        names = ", ".join(name for name, _ in specs)
+        raise RuntimeError(f"evaluating {names} in a worker process failed: {tail[0]}")
     return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
 
 
 def _worker() -> None:
-    tf_dir, env = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
+    tf_dir, specs = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
     result = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the evaluator prints goes to stderr, not into the pickle
-    try:
-        outcome: EnvModel | str = load(tf_dir, env)
-    except SuiteError as err:
-        outcome = str(err)
-    result.write(pickle.dumps(outcome))
+    out: list[tuple[str, EnvModel | str]] = []
+    for name, env in specs:
+        try:
+            out.append((name, load(tf_dir, env)))
+        except SuiteError as err:
+            out.append((name, str(err)))
+    result.write(pickle.dumps(out))
     result.close()
 
 

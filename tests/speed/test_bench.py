@@ -33,7 +33,7 @@ def test_quick_bench_writes_every_key_and_keeps_the_others(tmp_path):
     assert doc["machine"]["quick"] is True
     assert doc["gate"]["ratio"] > 0 and len(doc["gate"]["runs_s"]["gate"]) == 1
     points = doc["scale"]["points"]
-    assert [(p["resources"], p["envs"]) for p in points] == [(20, 2), (40, 2), (20, 3), (40, 3)]
+    assert [(p["resources"], p["envs"]) for p in points] == [(20, 2), (40, 2)]
     assert all(p["disallowed"] == 0 and p["eval_s"] > 0 and p["peak_mib"] > 0 for p in points)
     live = doc["live"]
     assert [p["per_env_resources"] for p in live["points"]] == [4, 8]
