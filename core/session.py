@@ -91,7 +91,7 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
     """Every environment's evaluated model, built once per run (once for all workers under pytest-xdist)."""
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
-        outcome = once(config, "models", lambda: _evaluated(opts.tf_dir, c.environments))
+        outcome = once(config, "models", lambda: _evaluated(config, opts, c))
         if isinstance(outcome, str):  # a SuiteError's one line (maybe from another xdist worker)
             raise pytest.UsageError(outcome)
         config.stash[_models_key] = outcome
@@ -102,9 +102,10 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
 PARALLEL_MIN_BYTES = 200_000
 
 
-def _evaluated(tf_dir: Path, envs: dict[str, EnvSpec]) -> dict[str, EnvModel] | str:
+def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel] | str:
+    """The models, or the one line of the SuiteError that stops the run (so xdist workers can share either)."""
     try:
-        return evaluate(tf_dir, envs)
+        return evaluate(opts.tf_dir, c.environments)
     except SuiteError as err:
         return str(err)
 
@@ -171,7 +172,7 @@ def share_models(config: pytest.Config, shared: Path) -> None:
     """xdist controller: evaluate every environment before the workers start and leave the result where their
     ``once(config, "models", ...)`` finds it; bad input stops the run here with one line."""
     c, opts = contract(config), options(config)
-    outcome = _evaluated(opts.tf_dir, c.environments)
+    outcome = _evaluated(config, opts, c)
     _write_atomically(shared / "models.pickle", outcome)
     if isinstance(outcome, str):
         raise pytest.UsageError(outcome)
