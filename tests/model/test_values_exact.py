@@ -84,7 +84,7 @@ def test_known_values_agree_and_unknowns_are_said(plans, exact_dir, env):
             continue
         after, unknown = changes[address]["after"] or {}, changes[address]["after_unknown"] or {}
         for key, value in resource.values.items():
-            if key not in after and key not in unknown or key == "user_data":  # user_data: a hash in plans
+            if (key not in after and key not in unknown) or key == "user_data":  # user_data: a hash in plans
                 continue
             if unknown.get(key) is True:
                 assert "${" in str(value), f"{address}.{key}: Terraform knows it only after apply, model {value!r}"
