@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import dynamic, hcl, loading, unknowns
+from core import dynamic, hcl, loading, templates, unknowns
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -296,26 +296,30 @@ def _tfvars_names(path: Path) -> list[tuple[str, int]]:
     return sorted(((a.name, a.line) for a in doc.attrs.values()), key=lambda x: x[1])
 
 
-def _prepare_dynamic(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
-    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy whose `dynamic` blocks are
-    rewritten as `for` expressions (core/dynamic.py), so nested ones and those followed by a static block
-    are evaluated, not dropped. Returns the probes by (file name, attribute)."""
-    if not dynamic.has_dynamic(tf_dir):
-        return tf_dir, {}
+def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
+    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy (core/loading.py) in which
+    `dynamic` blocks are rewritten as `for` expressions (core/dynamic.py: nested ones and those followed by
+    a static block are evaluated, not dropped) and templatefile() calls are inlined (core/templates.py).
+    Returns the probes of the dynamic blocks by (file name, attribute)."""
     rewritten, probes = {}, {}
     for tf in sorted(tf_dir.glob("*.tf")):
         text = tf.read_text(encoding="utf-8")
-        if "dynamic" not in text:
-            continue
-        try:
-            new, found = dynamic.rewrite(text, str(tf))
-        except hcl.HclSyntaxError:
-            return tf_dir, {}  # tfparse reports the syntax error with its line
-        except dynamic.RewriteError as err:
-            raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
-        if found:
-            rewritten[tf.name] = new
+        new = text
+        if "dynamic" in text:
+            try:
+                new, found = dynamic.rewrite(text, str(tf))
+            except hcl.HclSyntaxError:
+                return tf_dir, {}  # tfparse reports the syntax error with its line
+            except dynamic.RewriteError as err:
+                raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
             probes.update({(tf.name, p.name): p for p in found})
+        if "templatefile" in new:
+            try:
+                new = templates.rewrite(new, tf_dir)
+            except hcl.HclSyntaxError:
+                return tf_dir, {}
+        if new != text:
+            rewritten[tf.name] = new
     if not rewritten:
         return tf_dir, {}
     return loading.prepared_copy(tf_dir, rewritten), probes
@@ -364,7 +368,7 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
             raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
                              hint="create it or fix var_files in the contract")
 
-    run_dir, probes = _prepare_dynamic(tf_dir)
+    run_dir, probes = _prepare(tf_dir)
 
     def evaluate(directory: Path) -> dict:
         # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
@@ -382,9 +386,10 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
             evaluate(tf_dir)
         except tfparse.ParseError as err2:
             raise _parse_error(err2, tf_dir) from None
-        first = min(probes.values(), key=lambda p: (p.file, p.line))
-        raise SuiteError(f"the evaluator cannot expand the dynamic blocks here ({' '.join(str(err).split())[:200]})",
-                         path=str(tf_dir / first.file), line=first.line,
+        m = re.search(r"([\w.-]+\.tf):(\d+)", str(err))
+        raise SuiteError("the evaluator cannot expand the dynamic blocks or templatefile() calls here "
+                         f"({' '.join(str(err).split())[:200]})", path=str(tf_dir / m.group(1)) if m else str(tf_dir),
+                         line=int(m.group(2)) if m else None,
                          hint="report this with the block; --plan-json with a real plan works meanwhile") from None
 
     for block in parsed.get("variable", []):

@@ -38,11 +38,15 @@ def test_heredoc_mixing_known_and_unknown_parts(corpus):
 
 
 def test_templatefile_is_evaluated(corpus):
+    """tfparse yields null for templatefile(): known parts, functions and directives are evaluated now."""
     user_data = corpus["staging"].resources["aws_instance.app"].values["user_data"]
     assert user_data == ('#!/bin/bash\n# staging instance (workspace staging)\necho "listening on 8080" > /etc/motd\n'
                          'echo "account ${data.aws_caller_identity.me.account_id}" >> /etc/motd\n'
-                         'echo "${HOME} stays a shell variable"\n')
-    assert corpus["production"].outputs["user_data"].value.startswith("#!/bin/bash\n# production instance")
+                         'echo "allow 22 for STAGING" >> /etc/motd\necho "allow 443 for STAGING" >> /etc/motd\n'
+                         'echo "not production"\necho "${HOME} stays a shell variable"\n')
+    prod = corpus["production"].outputs["user_data"].value
+    assert prod.startswith("#!/bin/bash\n# production instance") and 'echo "production only"' in prod
+    assert 'allow 443 for PRODUCTION' in prod and "allow 80" not in prod
 
 
 def test_templatefile_with_a_missing_file_is_refused_by_name(tmp_path):
