@@ -18,7 +18,6 @@ Conventions of ``Resource.values``:
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
@@ -521,9 +520,9 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
     raw_outputs = {b["__tfmeta"]["label"]: b for b in parsed.get("output", [])}
     for name, o in list(outputs.items()):
         attr = out_src[name].attrs.get("value") if name in out_src else None
-        if attr is not None:
-            value = unknowns.fix(raw_outputs.get(name, {}).get("value"), attr.expr, base, conv.ids)
-            value = o.value if value is raw_outputs.get(name, {}).get("value") else redact(value)
+        raw_value = raw_outputs.get(name, {}).get("value")
+        if attr is not None and unknowns.suspicious(raw_value, attr.expr, conv.ids, base):
+            value = redact(unknowns.fix(raw_value, attr.expr, base, conv.ids, conv.value))
             outputs[name] = replace(o, value=_no_stray_uuids(value, literals))
     return resources, outputs, blocks
 
@@ -553,8 +552,10 @@ def _fix_body(values: dict, raw: dict, src: hcl.Block, scope: unknowns.Scope, co
         if name in _NOT_VALUES or (name not in values and name not in raw):
             continue
         raw_value = raw.get(name)
-        if unknowns.suspicious(raw_value, attr.expr, conv.ids, scope) or _lost_in_json(raw_value, attr.expr):
+        if _lost_in_json(raw_value, attr.expr):
             values[name] = redact(unknowns.render(attr.expr, scope))
+        elif unknowns.suspicious(raw_value, attr.expr, conv.ids, scope):
+            values[name] = redact(unknowns.fix(raw_value, attr.expr, scope, conv.ids, conv.value))
     dynamic_types = {b.labels[0] for b in src.blocks if b.type == "dynamic" and b.labels}
     by_type: dict[str, list[hcl.Block]] = {}
     for b in src.blocks:
@@ -603,22 +604,23 @@ def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (python-hcl2, quotes stripped; each file read once per run)."""
-    text = path.read_text(encoding="utf-8")
-    return dict(_tfvars_text(str(path), text))
-
-
-@functools.lru_cache(maxsize=256)
-def _tfvars_text(path: str, text: str) -> tuple[tuple[str, Any], ...]:
-    import hcl2
-    from hcl2 import SerializationOptions
-
+    """The assignments of a var file (core/hcl.py; each file read once per run). Values must be constants,
+    as Terraform requires: a reference or a function call is refused with its line."""
     try:
-        data = hcl2.loads(text, serialization_options=SerializationOptions(strip_string_quotes=True))
-    except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
-        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=path,
+        doc = hcl.parse_file(path)
+    except hcl.HclSyntaxError as err:
+        raise SuiteError(f"cannot parse var file: {err.message}", path=str(path), line=err.line,
                          hint="fix its HCL syntax") from None
-    return tuple((k, v) for k, v in data.items() if not k.startswith("__"))
+    empty = unknowns.Scope(variables={}, local_exprs={}, workspace="", resource_values=lambda _a: None,
+                           tf_dir=path.parent)
+    out = {}
+    for name, attr in doc.attrs.items():
+        code = hcl._mask_strings(attr.expr)
+        if hcl.traversals(attr.expr) or re.search(r"[^\W\d][\w-]*\s*\(", code) or "%{" in attr.expr:
+            raise SuiteError(f"the value of {name!r} is not a constant (variables and functions are not allowed "
+                             "in var files)", path=str(path), line=attr.line, hint="write the value itself")
+        out[name] = unknowns.render(attr.expr, empty)
+    return out
 
 
 def _tfvars_values(path: Path, names: set[str]) -> set[str]:

@@ -128,12 +128,44 @@ def _raw_or_unmapped(value: Any, ids: Mapping[str, str], scope: Scope) -> bool:
     return False
 
 
-def fix(value: Any, expr: str, scope: Scope, ids: Mapping[str, str] | None = None) -> Any:
-    """tfparse's ``value`` of ``expr`` where it can be trusted, else the value evaluated from source."""
-    ids = ids or {}
+def fix(value: Any, expr: str, scope: Scope, ids: Mapping[str, str] | None = None,
+        convert: Callable[[Any], Any] | None = None) -> Any:
+    """tfparse's ``value`` of ``expr`` (through ``convert``) where it can be trusted, else the value evaluated
+    from source. When only a part of a structured value is wrong (a null or a raw template inside a map),
+    the structure is kept and only that part is replaced."""
+    ids, convert = ids or {}, convert or (lambda v: v)
     if not suspicious(value, expr, ids, scope):
-        return value
-    return render(expr, scope)
+        return convert(value)
+    rendered = render(expr, scope)
+    structured = (isinstance(value, list) and not all(v is None for v in value)) or \
+        (isinstance(value, dict) and "__attribute__" not in value)
+    random = NONDETERMINISTIC.search(expr) or any(t.split(".", 1)[0].startswith("random_")
+                                                  for _, _, t in hcl.traversals(expr))
+    if structured and _is_marker(rendered) and not random:
+        return _repair(value, rendered, scope, ids, convert)
+    return rendered
+
+
+def _is_marker(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+
+
+def _repair(value: Any, whole: str, scope: Scope, ids: Mapping[str, str], convert) -> Any:
+    if value is None:
+        return whole
+    if isinstance(value, str):
+        if _RAW_REF.search(value):
+            return render_template(value, scope)  # tfparse's raw source text of a template
+        if any(u not in ids and u not in scope.raw_literals for u in UUID.findall(value)):
+            return whole
+        return convert(value)
+    if isinstance(value, dict):
+        if "__attribute__" in value:
+            return render(str(value["__attribute__"]).replace(".[", "["), scope)
+        return {k: _repair(v, whole, scope, ids, convert) for k, v in value.items() if k not in ("__tfmeta", "id")}
+    if isinstance(value, list):
+        return [_repair(v, whole, scope, ids, convert) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -193,7 +225,11 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     else UNRESOLVED,
     "format": _format, "coalesce": lambda *xs: next((x for x in xs if x not in (None, "")), UNRESOLVED),
     "jsonencode": _jsonencode, "min": min, "max": max, "tolist": list, "toset": lambda xs: sorted(set(xs)),
+    "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
+    "flatten": lambda xs: [y for x in xs for y in (x if isinstance(x, list) else [x])],
 }
+# These only move values around: an argument may hold values known after apply, not be one.
+STRUCTURAL = {"merge", "concat", "flatten", "tolist", "lookup", "length"}
 
 
 def _call(t: str, scope: Scope) -> Any:
@@ -204,7 +240,10 @@ def _call(t: str, scope: Scope) -> Any:
     if len(hcl.split_top(inner, ")")) != 1:
         return UNRESOLVED
     args = [render(a, scope) for a in hcl.split_top(inner, ",") if a.strip()]
-    if any(_uncertain(a) for a in args):
+    if m.group(1) in STRUCTURAL:
+        if any(_is_marker(a) or a is UNRESOLVED for a in args) or (m.group(1) == "lookup" and _uncertain(args[1:])):
+            return UNRESOLVED
+    elif any(_uncertain(a) for a in args):
         return UNRESOLVED
     try:
         value = FUNCTIONS[m.group(1)](*args)
