@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import loading
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -109,6 +110,11 @@ class EnvModel:
     outputs: Mapping[str, Output] = field(default_factory=dict)
     default_tags: Mapping[str, str] = field(default_factory=dict)
     default_tags_at: tuple[str, int] = ("", 0)  # file and line of the provider's default_tags block
+    # Every `provider "aws"` block's configuration, keyed "aws" / "aws.<alias>", and where each is written.
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    providers_at: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # The var files applied, in Terraform's order (auto-loaded ones first, then the contract's).
+    var_files: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -139,14 +145,25 @@ def _redactor(secrets: set[str]):
     return redact
 
 
+_MODULE_PREFIX_RE = re.compile(r'^((?:module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*)(.*)$')
+
+
 def _split_address(address: str) -> tuple[str, str, str]:
-    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y')."""
+    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y'); 'module.m["a"].data.aws_x.y' -> ('data', 'aws_x', 'y')."""
+    rest = _MODULE_PREFIX_RE.match(address).group(2)
     mode = "managed"
-    rest = address
     if rest.startswith("data."):
         mode, rest = "data", rest[5:]
     rtype, _, name = rest.partition(".")
     return mode, rtype, name.split("[", 1)[0]
+
+
+def _address(meta: dict) -> str:
+    """A block's Terraform address from tfparse's path: data sources get their ``data.`` after the module path."""
+    prefix, rest = _MODULE_PREFIX_RE.match(meta.get("path", "")).groups()
+    if meta.get("type") == "data" and not rest.startswith("data."):
+        rest = "data." + rest
+    return prefix + rest
 
 
 class _HclConverter:
@@ -159,10 +176,7 @@ class _HclConverter:
             for block in blocks if isinstance(blocks, list) else [blocks]:
                 meta = block.get("__tfmeta", {})
                 if "id" in block and meta.get("path"):
-                    path = meta["path"]
-                    if meta.get("type") == "data" and not path.startswith("data."):
-                        path = "data." + path
-                    self.ids[block["id"]] = path
+                    self.ids[block["id"]] = _address(meta)
 
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
@@ -305,20 +319,27 @@ def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
 
 
 def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
-    """Evaluate the root module in ``tf_dir`` for one environment."""
-    import tfparse
-
+    """Evaluate the root module in ``tf_dir`` for one environment, loaded by Terraform's rules
+    (core/loading.py: auto-loaded var files, override files merged, child modules)."""
     tf_dir = Path(tf_dir)
-    if not tf_dir.is_dir() or not any(tf_dir.glob("*.tf")):
+    if not tf_dir.is_dir() or not any(loading.config_files(tf_dir)[0]):
         raise SuiteError("no Terraform files here", path=str(tf_dir), hint="pass the root module with --tf-dir")
-
-    variables_declared: dict[str, dict] = {}
     for var_file in env.var_files:
         if not (tf_dir / var_file).is_file():
             raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
                              hint="create it or fix var_files in the contract")
+    with loading.prepared(tf_dir) as prep:
+        return _load_hcl(tf_dir, env, prep)
 
-    for file, line, problem in _unsafe_dynamic_blocks(tf_dir):
+
+def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
+    import tfparse
+
+    var_files = loading.var_files(tf_dir, env.var_files)
+    variables_declared: dict[str, dict] = {}
+
+    for file, line, problem in _unsafe_dynamic_blocks(prep.dir):
+        file, line = prep.origin(file, line)
         raise SuiteError(problem, path=str(tf_dir / file), line=line,
                          hint="write dynamic blocks last in their resource and never inside another block")
 
@@ -331,46 +352,50 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
 
     try:
         with _quiet_stderr():
-            parsed = tfparse.load_from_path(str(tf_dir), stop_on_hcl_error=True, workspace_name=env.workspace,
-                                            vars_paths=list(env.var_files))
+            parsed = tfparse.load_from_path(
+                str(prep.dir), stop_on_hcl_error=True, workspace_name=env.workspace,
+                vars_paths=[os.path.relpath((tf_dir / vf).resolve(), prep.dir.resolve()) for vf in var_files])
     except tfparse.ParseError as err:
-        raise _parse_error(err, tf_dir) from None
+        raise _parse_error(tfparse.ParseError(str(err).replace(str(prep.dir), str(tf_dir))), tf_dir) from None
+    loading.check_modules(parsed, tf_dir)
 
     for block in parsed.get("variable", []):
-        variables_declared[block["__tfmeta"]["label"]] = block
-    for var_file in env.var_files:
-        for name, line in _tfvars_names(tf_dir / var_file):
+        if block["__tfmeta"].get("path") == "variable." + block["__tfmeta"]["label"]:  # the root's, not a module's
+            variables_declared[block["__tfmeta"]["label"]] = block
+    for var_file in var_files:
+        for name, line in loading.var_file_names(tf_dir / var_file):
             if name not in variables_declared:
                 raise SuiteError(f"variable {name!r} is not declared", path=str(tf_dir / var_file), line=line,
                                  hint="declare it in variables.tf or remove it from the var file")
 
     # Secrets never enter the model: collect the values of sensitive variables first.
     secrets = {b.get("default") for b in variables_declared.values() if b.get("sensitive")}
-    for var_file in env.var_files:
+    for var_file in var_files:
         secrets |= _tfvars_values(tf_dir / var_file, {n for n, b in variables_declared.items() if b.get("sensitive")})
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
 
-    raw = _raw_attributes(tf_dir)
+    raw = _raw_attributes(prep.dir)
     resources: dict[str, Resource] = {}
     for _rtype, blocks in parsed.items():
         for block in blocks if isinstance(blocks, list) else [blocks]:
             meta = block.get("__tfmeta", {})
             if meta.get("type") not in ("resource", "data"):
                 continue
-            address = meta["path"]
-            if meta["type"] == "data" and not address.startswith("data."):
-                address = "data." + address
+            address = _address(meta)
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
-            values = _mark_unevaluated(conv.block(block, "", lines, top=True),
-                                       raw.get((mode, rtype_, name), {}), redact)
+            values = conv.block(block, "", lines, top=True)
+            if not address.startswith("module."):  # raw attributes are the root module's
+                values = _mark_unevaluated(values, raw.get((mode, rtype_, name), {}), redact)
+            file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
+            end_file, line_end = prep.origin(meta["filename"], meta.get("line_end", 0))
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
-                                          file=meta["filename"], line=meta.get("line_start", 0),
-                                          line_end=meta.get("line_end", 0), block_lines=lines)
+                                          file=file, line=line, line_end=line_end if end_file == file else line,
+                                          block_lines=_origin_lines(prep, meta["filename"], file, lines))
 
     given: dict[str, Any] = {}  # values the var files give (the last file wins, as in Terraform)
-    for var_file in env.var_files:
+    for var_file in var_files:
         given.update(_tfvars(tf_dir / var_file))
     variables = {}
     for name, b in variables_declared.items():
@@ -378,25 +403,55 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
         value = given[name] if name in given else conv.value(b.get("default"))
         if b.get("sensitive"):
             value = SENSITIVE if value is not None else None
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
-                                   has_default="default" in b, file=meta["filename"], line=meta.get("line_start", 0))
+                                   has_default="default" in b, file=file, line=line)
     outputs = {}
     for b in parsed.get("output", []):
         meta = b["__tfmeta"]
+        if meta.get("path") != "output." + meta["label"]:
+            continue  # a module's output: not an output of the root module
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         outputs[meta["label"]] = Output(name=meta["label"], value=redact(conv.value(b.get("value"))),
-                                        sensitive=bool(b.get("sensitive")), file=meta["filename"],
-                                        line=meta.get("line_start", 0))
-    default_tags: dict[str, str] = {}
-    default_tags_at = ("", 0)
-    for p in parsed.get("provider", []):
-        if p["__tfmeta"].get("label") == "aws":
-            lines: dict[str, int] = {}
-            dt = conv.block(p, "", lines, top=True).get("default_tags") or [{}]
-            default_tags = dict(dt[0].get("tags") or {})
-            default_tags_at = (p["__tfmeta"]["filename"], lines.get("default_tags[0]", p["__tfmeta"]["line_start"]))
+                                        sensitive=bool(b.get("sensitive")), file=file, line=line)
+    providers, providers_at = _providers(parsed, conv, prep)
+    default_tags = dict(((providers.get("aws") or {}).get("default_tags") or [{}])[0].get("tags") or {})
+    default_tags_at = providers_at.get("aws.default_tags") or providers_at.get("aws") or ("", 0)
 
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
-                    variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at)
+                    variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
+                    providers=providers,
+                    providers_at={k: v for k, v in providers_at.items() if not k.endswith(".default_tags")},
+                    var_files=tuple(var_files))
+
+
+def _origin_lines(prep: loading.Prepared, prepared_file: str, file: str, lines: dict[str, int]) -> dict[str, int]:
+    """Nested-block lines in the user's file (a block an override file contributed keeps the resource's line)."""
+    out = {}
+    for path, line in lines.items():
+        f, origin = prep.origin(prepared_file, line)
+        if f == file:
+            out[path] = origin
+    return out
+
+
+def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):
+    """The root module's `provider "aws"` blocks, keyed "aws" and "aws.<alias>", and where each is written
+    (``"<key>.default_tags"``: where its default_tags block is)."""
+    providers: dict[str, dict] = {}
+    at: dict[str, tuple[str, int]] = {}
+    for p in parsed.get("provider", []):
+        meta = p["__tfmeta"]
+        if meta.get("label") != "aws" or not str(meta.get("path", "")).startswith("provider."):
+            continue
+        lines: dict[str, int] = {}
+        config = conv.block(p, "", lines, top=True)
+        key = "aws" + (f".{config['alias']}" if isinstance(config.get("alias"), str) else "")
+        providers[key] = {k: v for k, v in config.items() if k != "alias"}
+        at[key] = prep.origin(meta["filename"], meta.get("line_start", 0))
+        if "default_tags[0]" in lines:
+            at[key + ".default_tags"] = prep.origin(meta["filename"], lines["default_tags[0]"])
+    return dict(sorted(providers.items())), at
 
 
 def _raw_attributes(tf_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -441,9 +496,12 @@ def _mark_unevaluated(values: dict, raw: dict, redact) -> dict:
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (python-hcl2, quotes stripped)."""
+    """The assignments of a var file (python-hcl2, quotes stripped; a ``.json`` one is JSON, as in Terraform)."""
     import hcl2
     from hcl2 import SerializationOptions
+
+    if loading.is_json(path):
+        return loading.read_json_var_file(path)
 
     try:
         data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
