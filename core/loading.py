@@ -60,8 +60,8 @@ def json_var_names(path: Path) -> list[tuple[str, int]]:
     text = path.read_text()
     names = []
     for name in read_json_var_file(path):
-        m = re.search(r'^\s*[{,]?\s*"' + re.escape(name) + r'"\s*:', text, re.M)
-        names.append((name, text.count("\n", 0, m.start()) + 1 if m else 1))
+        m = re.search(r'[{,]\s*("' + re.escape(name) + r'")\s*:', text)
+        names.append((name, text.count("\n", 0, m.start(1)) + 1 if m else 1))
     return names
 
 

@@ -158,6 +158,12 @@ def _split_address(address: str) -> tuple[str, str, str]:
     return mode, rtype, name.split("[", 1)[0]
 
 
+def module_address(address: str) -> tuple[str, str]:
+    """'module.a["x"].module.b.aws_c.d[0]' -> ('module.a["x"].module.b', 'aws_c.d[0]'); root: ('', address)."""
+    prefix, rest = _MODULE_PREFIX_RE.match(address).groups()
+    return prefix[:-1], rest
+
+
 def _address(meta: dict) -> str:
     """A block's Terraform address from tfparse's path: data sources get their ``data.`` after the module path."""
     prefix, rest = _MODULE_PREFIX_RE.match(meta.get("path", "")).groups()
@@ -350,6 +356,8 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
                                  "equal everywhere)", path=str(tf), line=lineno,
                                  hint="write the template inline as a heredoc string")
 
+    for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
+        _tfvars(tf_dir / var_file)
     try:
         with _quiet_stderr():
             parsed = tfparse.load_from_path(
