@@ -335,3 +335,38 @@ def test_provider_configuration_is_in_the_model_and_compared(tmp_path, prod):
     assert ("provider.aws", "region", "us-east-1", "eu-west-1", "main.tf", 7) in found
     assert ("provider.aws.dr", "assume_role[0].role_arn", "arn:aws:iam::123456789012:role/default",
             "arn:aws:iam::123456789012:role/staging", "main.tf", 11) in found
+
+# --------------------------------------------------------------------------- checkov
+
+
+ADMIN_SG = '''resource "aws_security_group" "admin" {
+  name        = "${var.name}-admin"
+  description = "administration"
+
+  ingress {
+    description = "ssh from anywhere"
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+'''
+
+
+@pytest.mark.slow
+def test_checkov_sees_module_resources(shop):
+    """checkov (a CKV_CD check and a built-in) reads module resources from the plan JSON with their addresses;
+    a security group opened in the module fails CKV_CD_5 at the module's file:line."""
+    from policies import checkov_run
+
+    write(shop, {"modules/web/admin.tf": ADMIN_SG})
+    model = load_hcl(shop, PRODUCTION)
+    scan = checkov_run.start({"production": model}).wait()
+    results = {(r.check, r.address): r for r in scan.results}
+    failed = results[("CKV_CD_5", 'module.web["shop"].aws_security_group.admin')]
+    assert not failed.passed
+    finding = checkov_run.to_finding(failed, model)
+    assert (finding.file.endswith("modules/web/admin.tf"), finding.line) == (True, 5)  # the ingress block
+    assert results[("CKV_CD_5", "aws_security_group.app")].passed
+    assert results[("CKV_AWS_79", "module.worker[0].aws_instance.this")].passed  # IMDSv2 required, in the module
