@@ -18,17 +18,18 @@ Conventions of ``Resource.values``:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import loading
+from core import hcl, loading, unknowns
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -101,6 +102,33 @@ class Output:
 
 
 @dataclass(frozen=True)
+class BlockInfo:
+    """One ``resource``/``data`` block and what became of it in an environment."""
+
+    address: str  # the block's address without instance keys (``aws_route53_record.cert_validation``)
+    file: str
+    line: int
+    instances: tuple[str, ...]  # the addresses of its instances in ``EnvModel.resources``
+    reason: str = ""  # why it has none: "count is 0", "for_each is empty", "unknown instance set"
+    expression: str = ""  # for an unknown instance set: its count/for_each with the known inputs substituted
+
+    @property
+    def unknown(self) -> bool:
+        return self.reason == UNKNOWN_INSTANCES
+
+
+UNKNOWN_INSTANCES = "unknown instance set"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    file: str
+    line: int
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class EnvModel:
     env: EnvSpec
     source: str  # "hcl:<dir>" or "plan:<file>"
@@ -115,6 +143,10 @@ class EnvModel:
     providers_at: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     # The var files applied, in Terraform's order (auto-loaded ones first, then the contract's).
     var_files: tuple[str, ...] = ()
+    # Every resource/data block of the source: its instances, or why it has none (HCL only).
+    blocks: Mapping[str, BlockInfo] = field(default_factory=dict)
+    # What Terraform would only warn about (e.g. a var-file variable nothing declares): reported, not fatal.
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def name(self) -> str:
@@ -222,76 +254,50 @@ def _is_block(val: Any) -> bool:
 
 
 def _tfvars_names(path: Path) -> list[tuple[str, int]]:
-    """Top-level assignments of a .tfvars file with their lines (raw source, as written)."""
-    names = []
-    depth = 0
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        stripped = line.split("#", 1)[0].split("//", 1)[0]
-        if depth == 0:
-            m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=", stripped)
-            if m:
-                names.append((m.group(1), lineno))
-        depth += stripped.count("{") + stripped.count("[") - stripped.count("}") - stripped.count("]")
-    return names
-
-
-def _block_name(block) -> str:
-    ident = block.children[0]
-    return str(ident.children[0]) if hasattr(ident, "children") else str(ident)
-
-
-def _block_label(block) -> str:
-    for child in block.children[1:]:
-        if getattr(child, "data", None) == "string":
-            return "".join(str(t) for c in child.children if hasattr(c, "children") for t in c.children)
-    return ""
+    """Top-level assignments of a .tfvars file with their lines (core/hcl.py: strings and heredocs are
+    skipped as such, so braces inside them do not count)."""
+    if path.suffix == ".json":
+        return []
+    try:
+        doc = hcl.parse_file(path)
+    except hcl.HclSyntaxError as err:
+        raise SuiteError(f"cannot parse var file: {err.message}", path=str(path), line=err.line,
+                         hint="fix its HCL syntax") from None
+    return sorted(((a.name, a.line) for a in doc.attrs.values()), key=lambda x: x[1])
 
 
 def _unsafe_dynamic_blocks(tf_dir: Path) -> list[tuple[str, int, str]]:
-    """`dynamic` blocks that tfparse evaluates wrongly, found in the raw source (python-hcl2 parse tree).
+    """`dynamic` blocks that tfparse evaluates wrongly, found in the source (core/hcl.py, which reads every
+    file tfparse accepts: nothing is skipped).
 
     tfparse (0.6.x) silently drops a `dynamic` block nested inside another block, and loses the
     last expansion of a `dynamic` block that is followed by a static block in the same body.
     Both would give a false green, so the model refuses them with the file and line.
     """
-    import hcl2
-
     problems = []
-    for tf in sorted(tf_dir.glob("*.tf")):
-        text = tf.read_text()
-        if "dynamic" not in text:
-            continue
-        try:
-            tree = hcl2.parses_to_tree(text)
-        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
-            continue
 
-        def walk(body, depth: int, tf: Path = tf) -> None:
-            blocks = [c for c in body.children if getattr(c, "data", None) == "block"]
-            seen_dynamic = None
-            for block in blocks:
-                name = _block_name(block)
-                inner = next(c for c in block.children if getattr(c, "data", None) == "body")
-                if name == "dynamic":
-                    label = _block_label(block)
-                    if depth >= 1:
-                        problems.append((tf.name, block.meta.line,
-                                         f'dynamic "{label}" inside another block is dropped by the evaluator'))
-                    seen_dynamic = seen_dynamic or (label, block.meta.line)
-                    content = [c for c in inner.children if getattr(c, "data", None) == "block"]
-                    for c in content:
-                        walk(next(x for x in c.children if getattr(x, "data", None) == "body"), depth + 1, tf)
-                    continue
-                if seen_dynamic:
-                    problems.append((tf.name, seen_dynamic[1],
-                                     f'dynamic "{seen_dynamic[0]}" is followed by block "{name}" (line '
-                                     f'{block.meta.line}): the evaluator loses its last expansion'))
-                    seen_dynamic = None
-                walk(inner, depth + 1, tf)
+    def walk(file: str, body: hcl.Block, depth: int) -> None:
+        seen_dynamic = None
+        for block in body.blocks:
+            if block.type == "dynamic":
+                label = block.labels[0] if block.labels else ""
+                if depth >= 1:
+                    problems.append((file, block.line, f'dynamic "{label}" inside another block is dropped by the '
+                                                       'evaluator'))
+                seen_dynamic = seen_dynamic or (label, block.line)
+                for content in block.blocks:
+                    walk(file, content, depth + 1)
+                continue
+            if seen_dynamic:
+                problems.append((file, seen_dynamic[1], f'dynamic "{seen_dynamic[0]}" is followed by block '
+                                                        f'"{block.type}" (line {block.line}): the evaluator loses '
+                                                        'its last expansion'))
+                seen_dynamic = None
+            walk(file, block, depth + 1)
 
-        for top in tree.children[0].children:
-            if getattr(top, "data", None) == "block" and _block_name(top) in ("resource", "data"):
-                walk(next(c for c in top.children if getattr(c, "data", None) == "body"), 0)
+    for file, top in _source_blocks(tf_dir):
+        if top.type in ("resource", "data"):
+            walk(file, top, 0)
     return problems
 
 
@@ -338,23 +344,12 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
         return _load_hcl(tf_dir, env, prep)
 
 
+
 def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     import tfparse
 
     var_files = loading.var_files(tf_dir, env.var_files)
     variables_declared: dict[str, dict] = {}
-
-    for file, line, problem in _unsafe_dynamic_blocks(prep.dir):
-        file, line = prep.origin(file, line)
-        raise SuiteError(problem, path=str(tf_dir / file), line=line,
-                         hint="write dynamic blocks last in their resource and never inside another block")
-
-    for tf in sorted(tf_dir.glob("*.tf")):
-        for lineno, text in enumerate(tf.read_text().splitlines(), 1):
-            if re.search(r"\btemplatefile\s*\(", text.split("#", 1)[0].split("//", 1)[0]):
-                raise SuiteError("templatefile() is not evaluated by tfparse (it yields null, which would compare "
-                                 "equal everywhere)", path=str(tf), line=lineno,
-                                 hint="write the template inline as a heredoc string")
 
     for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
         _tfvars(tf_dir / var_file)
@@ -367,14 +362,21 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
         raise _parse_error(tfparse.ParseError(str(err).replace(str(prep.dir), str(tf_dir))), tf_dir) from None
     loading.check_modules(parsed, tf_dir)
 
+    for file, line, problem in _unsafe_dynamic_blocks(prep.dir):
+        file, line = prep.origin(file, line)
+        raise SuiteError(problem, path=str(tf_dir / file), line=line,
+                         hint="write dynamic blocks last in their resource and never inside another block")
+
     for block in parsed.get("variable", []):
         if block["__tfmeta"].get("path") == "variable." + block["__tfmeta"]["label"]:  # the root's, not a module's
             variables_declared[block["__tfmeta"]["label"]] = block
+    diagnostics = []  # Terraform only warns about a value for a variable nothing declares
     for var_file in var_files:
         for name, line in loading.var_file_names(tf_dir / var_file):
             if name not in variables_declared:
-                raise SuiteError(f"variable {name!r} is not declared", path=str(tf_dir / var_file), line=line,
-                                 hint="declare it in variables.tf or remove it from the var file")
+                diagnostics.append(Diagnostic(f"variable {name!r} is set but not declared (Terraform warns and "
+                                              "ignores it)", file=str(tf_dir / var_file), line=line,
+                                              hint="declare it in variables.tf or remove it from the var file"))
 
     # Secrets never enter the model: collect the values of sensitive variables first.
     secrets = {b.get("default") for b in variables_declared.values() if b.get("sensitive")}
@@ -383,8 +385,8 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
 
-    raw = _raw_attributes(prep.dir)
     resources: dict[str, Resource] = {}
+    raw_blocks: dict[str, dict] = {}  # address -> tfparse's block, for the value pass below
     for _rtype, blocks in parsed.items():
         for block in blocks if isinstance(blocks, list) else [blocks]:
             meta = block.get("__tfmeta", {})
@@ -394,8 +396,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
             values = conv.block(block, "", lines, top=True)
-            if not address.startswith("module."):  # raw attributes are the root module's
-                values = _mark_unevaluated(values, raw.get((mode, rtype_, name), {}), redact)
+            raw_blocks[address] = block
             file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
             end_file, line_end = prep.origin(meta["filename"], meta.get("line_end", 0))
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
@@ -426,11 +427,15 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     default_tags = dict(((providers.get("aws") or {}).get("default_tags") or [{}])[0].get("tags") or {})
     default_tags_at = providers_at.get("aws.default_tags") or providers_at.get("aws") or ("", 0)
 
+    # the value pass reads the configuration as Terraform sees it (overrides merged); its lines map back
+    resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, variables,
+                                              outputs, redact)
+    blocks = {a: replace(b, file=f, line=n) for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
                     variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
                     providers=providers,
                     providers_at={k: v for k, v in providers_at.items() if not k.endswith(".default_tags")},
-                    var_files=tuple(var_files))
+                    var_files=tuple(var_files), blocks=blocks, diagnostics=tuple(diagnostics))
 
 
 def _origin_lines(prep: loading.Prepared, prepared_file: str, file: str, lines: dict[str, int]) -> dict[str, int]:
@@ -462,61 +467,167 @@ def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):
     return dict(sorted(providers.items())), at
 
 
-def _raw_attributes(tf_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Each resource's top-level attributes as written (python-hcl2): expressions as ``${...}`` strings."""
-    import hcl2
-    from hcl2 import SerializationOptions
+def _source_blocks(tf_dir: Path) -> list[tuple[str, hcl.Block]]:
+    """(file name, block) of every top-level block of the root module's .tf files, read once per run."""
+    return [(tf.name, b) for tf in sorted(tf_dir.glob("*.tf")) for b in hcl.parse_file(tf).blocks]
 
-    out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for tf in sorted(tf_dir.glob("*.tf")):
-        try:
-            doc = hcl2.loads(tf.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
-        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
+
+def _block_address(block: hcl.Block) -> str | None:
+    if block.type == "resource" and len(block.labels) == 2:
+        return f"{block.labels[0]}.{block.labels[1]}"
+    if block.type == "data" and len(block.labels) == 2:
+        return f"data.{block.labels[0]}.{block.labels[1]}"
+    return None
+
+
+_NOT_VALUES = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+
+
+def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, resources: dict[str, Resource],
+                 raw_blocks: dict[str, dict], variables: dict[str, Variable], outputs: dict[str, Output],
+                 redact) -> tuple[dict[str, Resource], dict[str, Output], dict[str, BlockInfo]]:
+    """Where tfparse's value cannot be trusted (a raw template, templatefile(), a random or unmapped value),
+    evaluate it again from the source (core/unknowns.py); then account for every resource block."""
+    sources = _source_blocks(tf_dir)
+    local_exprs: dict[str, tuple[str, Any]] = {}
+    tf_locals: dict[str, Any] = {}
+    for b in parsed.get("locals", []):
+        tf_locals.update({k: v for k, v in b.items() if k not in ("__tfmeta", "id")})
+    for _file, block in sources:
+        if block.type == "locals":
+            for name, attr in block.attrs.items():
+                local_exprs[name] = (attr.expr, conv.value(tf_locals.get(name)))
+    literals = {u for tf in tf_dir.glob("*.tf") for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
+    base = unknowns.Scope(variables={n: v.value for n, v in variables.items()}, local_exprs=local_exprs,
+                          workspace=env.workspace, resource_values=lambda a: resources[a].values
+                          if a in resources else None, tf_dir=tf_dir, raw_literals=literals)
+    by_block: dict[str, list[str]] = {}
+    for address in resources:
+        by_block.setdefault(re.sub(r"\[[^\]]*\]$", "", address), []).append(address)
+
+    fixed: dict[str, Resource] = {}
+    blocks: dict[str, BlockInfo] = {}
+    for file, block in sources:
+        address = _block_address(block)
+        if address is None:
             continue
-        for mode, key in (("managed", "resource"), ("data", "data")):
-            for block in doc.get(key, []):
-                for rtype, named in block.items():
-                    for name, body in named.items():
-                        out[(mode, rtype, name)] = {k: v for k, v in body.items() if not k.startswith("__")}
-    return out
+        instances = sorted(by_block.get(address, []))
+        for inst in instances:
+            scope = base.with_instance(_instance_scope(inst, block, base))
+            values = _fix_body(dict(resources[inst].values), raw_blocks.get(inst, {}), block, scope, conv, redact)
+            fixed[inst] = replace(resources[inst], values=_no_stray_uuids(values, literals))
+        reason, expression = "", ""
+        if not instances:
+            reason, expression = _why_no_instances(block, base)
+        blocks[address] = BlockInfo(address=address, file=file, line=block.line, instances=tuple(instances),
+                                    reason=reason, expression=expression)
+    resources = {a: fixed.get(a, r) for a, r in resources.items()}
+
+    out_src = {b.labels[0]: b for _f, b in sources if b.type == "output" and b.labels}
+    raw_outputs = {b["__tfmeta"]["label"]: b for b in parsed.get("output", [])}
+    for name, o in list(outputs.items()):
+        attr = out_src[name].attrs.get("value") if name in out_src else None
+        if attr is not None:
+            value = unknowns.fix(raw_outputs.get(name, {}).get("value"), attr.expr, base, conv.ids)
+            value = o.value if value is raw_outputs.get(name, {}).get("value") else redact(value)
+            outputs[name] = replace(o, value=_no_stray_uuids(value, literals))
+    return resources, outputs, blocks
 
 
-def _is_null_like(value: Any) -> bool:
-    return value is None or (isinstance(value, list) and bool(value) and all(v is None for v in value))
+def _instance_scope(address: str, block: hcl.Block, base: unknowns.Scope) -> dict[str, Any]:
+    m = re.search(r"\[(\d+|\"(?:[^\"\\]|\\.)*\")\]$", address)
+    if not m:
+        return {}
+    if m.group(1).isdigit():
+        return {"count.index": int(m.group(1))}
+    key = json.loads(m.group(1))
+    scope = {"each.key": key}
+    fe = block.attrs.get("for_each")
+    if fe is not None:
+        if re.match(r"\s*toset\s*\(", fe.expr):
+            scope["each.value"] = key
+        else:
+            value = unknowns.render(fe.expr, base)
+            if isinstance(value, dict) and key in value:
+                scope["each.value"] = value[key]
+    return scope
 
 
-def _mark_unevaluated(values: dict, raw: dict, redact) -> dict:
-    """tfparse gives null (or a list of nulls) for some expressions it cannot evaluate (a `for` over
-    values known after apply, a function it lacks). Where the source has an expression, the value is
-    only known after apply: say so, instead of a null that compares equal everywhere."""
-    for key, written in raw.items():
-        if key in META_ARGUMENTS or (isinstance(written, list) and written and isinstance(written[0], dict)):
-            continue  # nested blocks are compared as blocks
-        if not isinstance(written, str) or not written.startswith("${") or written.strip() == "${null}":
+def _fix_body(values: dict, raw: dict, src: hcl.Block, scope: unknowns.Scope, conv: _HclConverter, redact) -> dict:
+    """``values`` with each attribute tfparse got wrong evaluated again from ``src`` (nested static blocks too)."""
+    for name, attr in src.attrs.items():
+        if name in _NOT_VALUES or (name not in values and name not in raw):
             continue
-        value = values.get(key)
-        # jsonencode() over a value known after apply comes back with nulls the source never wrote
-        lost_in_json = isinstance(value, str) and written.startswith("${jsonencode(") and \
-            re.search(r"[:\[,]null[,\]}]", value) is not None and "null" not in written
-        if _is_null_like(value) or lost_in_json:
-            values[key] = redact(written)
+        raw_value = raw.get(name)
+        if unknowns.suspicious(raw_value, attr.expr, conv.ids, scope) or _lost_in_json(raw_value, attr.expr):
+            values[name] = redact(unknowns.render(attr.expr, scope))
+    dynamic_types = {b.labels[0] for b in src.blocks if b.type == "dynamic" and b.labels}
+    by_type: dict[str, list[hcl.Block]] = {}
+    for b in src.blocks:
+        if b.type not in _NOT_VALUES and b.type != "dynamic" and b.type not in dynamic_types:
+            by_type.setdefault(b.type, []).append(b)
+    for btype, src_blocks in by_type.items():
+        have, raw_list = values.get(btype), raw.get(btype)
+        raw_list = [raw_list] if isinstance(raw_list, dict) else raw_list
+        if isinstance(have, list) and isinstance(raw_list, list) and len(have) == len(src_blocks) == len(raw_list):
+            values[btype] = [_fix_body(dict(v), r, b, scope, conv, redact)
+                             for v, r, b in zip(have, raw_list, src_blocks, strict=True)]
     return values
 
 
+def _lost_in_json(value: Any, expr: str) -> bool:
+    """jsonencode() over a value known after apply comes back with nulls the source never wrote."""
+    return isinstance(value, str) and expr.lstrip().startswith("jsonencode(") and \
+        re.search(r"[:\[,]null[,\]}]", value) is not None and "null" not in expr
+
+
+def _no_stray_uuids(value: Any, literals: set[str]) -> Any:
+    """tfparse's identifiers for values it could not resolve never reach the model."""
+    if isinstance(value, str):
+        return unknowns.UUID.sub(lambda m: m.group(0) if m.group(0) in literals else "${unknown}", value)
+    if isinstance(value, list):
+        return [_no_stray_uuids(v, literals) for v in value]
+    if isinstance(value, dict):
+        return {k: _no_stray_uuids(v, literals) for k, v in value.items()}
+    return value
+
+
+def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]:
+    """Why a block has no instances: a known empty count/for_each, or an instance set only known after apply."""
+    for meta, empty_reason in (("count", "count is 0"), ("for_each", "for_each is empty")):
+        attr = block.attrs.get(meta)
+        if attr is None:
+            continue
+        value = unknowns.render(attr.expr, base)
+        if value in (0, [], {}) and not isinstance(value, bool):
+            return empty_reason, ""
+        text = unknowns.fold(unknowns.substitute(attr.expr, base))
+        if not unknowns.depends_on_resources(text):
+            return empty_reason, ""  # tfparse evaluated it from known inputs and found nothing
+        return UNKNOWN_INSTANCES, f"{meta} = {text}"
+    return UNKNOWN_INSTANCES, "the evaluator produced no instance"
+
+
 def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (python-hcl2, quotes stripped; a ``.json`` one is JSON, as in Terraform)."""
+    """The assignments of a var file (python-hcl2, quotes stripped; a ``.json`` one is JSON, as in Terraform;
+    each file read once per run)."""
+    if loading.is_json(path):
+        return loading.read_json_var_file(path)
+    text = path.read_text(encoding="utf-8")
+    return dict(_tfvars_text(str(path), text))
+
+
+@functools.lru_cache(maxsize=256)
+def _tfvars_text(path: str, text: str) -> tuple[tuple[str, Any], ...]:
     import hcl2
     from hcl2 import SerializationOptions
 
-    if loading.is_json(path):
-        return loading.read_json_var_file(path)
-
     try:
-        data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
+        data = hcl2.loads(text, serialization_options=SerializationOptions(strip_string_quotes=True))
     except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
-        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=str(path),
+        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=path,
                          hint="fix its HCL syntax") from None
-    return {k: v for k, v in data.items() if not k.startswith("__")}
+    return tuple((k, v) for k, v in data.items() if not k.startswith("__"))
 
 
 def _tfvars_values(path: Path, names: set[str]) -> set[str]:

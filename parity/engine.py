@@ -20,7 +20,7 @@ from deepdiff import DeepDiff
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
 from core.loading import var_file_names
-from core.model import SENSITIVE, EnvModel, is_unknown
+from core.model import SENSITIVE, UNKNOWN_INSTANCES, EnvModel, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
 
@@ -42,6 +42,9 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
         out[f"provider.{key}"] = {**_parse_json(dict(config), contract.json_attributes),
                                   "default_tags": _tag_map(config)}
     out["provider.aws"] = {**out.get("provider.aws", {}), "default_tags": dict(model.default_tags)}
+    for address, block in model.blocks.items():  # instances known only after apply: compared as such
+        if block.unknown:
+            out[address + "[*]"] = {"instances": "${" + UNKNOWN_INSTANCES + ": " + block.expression + "}"}
     return out
 
 
@@ -294,6 +297,9 @@ class Comparison:
             elif address in model.resources:
                 r = model.resources[address]
                 return rel(model.root, r.file), r.line_of(path)
+            elif address.endswith("[*]") and address[:-3] in model.blocks:
+                b = model.blocks[address[:-3]]
+                return rel(model.root, b.file), b.line
         return "", 0
 
 
