@@ -148,7 +148,25 @@ def check_modules(parsed: dict, root: Path) -> list[ModuleCall]:
             raise SuiteError(f'module "{name}" (source {call.source}) is not downloaded: run terraform init',
                              path=str(where), line=call.line,
                              hint="the suite reads remote modules from .terraform/modules (it never downloads)")
+        else:
+            target = root / installed[key]
+        _check_syntax(target)
     return sorted(calls.values(), key=lambda c: c.key)
+
+
+def _check_syntax(module_dir: Path) -> None:
+    """tfparse silently leaves out a child module with a syntax error (the root's it reports): name it."""
+    from core import hcl
+
+    for f in [*config_files(module_dir)[0], *config_files(module_dir)[1]]:
+        if f.name.endswith(".tf.json"):
+            try:
+                json.loads(f.read_text())
+            except json.JSONDecodeError as err:
+                raise SuiteError(f"not valid JSON ({err.msg})", path=str(f), line=err.lineno,
+                                 hint="fix the module's JSON syntax") from None
+        else:
+            hcl.parse_file(f)
 
 
 def _module_dir(key: str, calls: dict[str, ModuleCall], installed: dict[str, str], root: Path) -> Path:

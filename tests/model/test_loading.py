@@ -312,6 +312,13 @@ def test_missing_local_module_is_refused_by_name(shop):
     with pytest.raises(SuiteError, match=r'modules/web/main\.tf:\d+: module "logs" \(source \./modules/logs\)'):
         load_hcl(shop, PRODUCTION)
 
+def test_syntax_error_in_a_module_is_named_not_skipped(shop):
+    """tfparse would silently leave the whole module out (a false green): the model names file and line."""
+    text = (shop / "modules/web/main.tf").read_text()
+    (shop / "modules/web/main.tf").write_text(text + 'resource "aws_sqs_queue" "broken" {\n')
+    with pytest.raises(SuiteError, match=r"modules/web/main\.tf:\d+: missing '\}'"):
+        load_hcl(shop, PRODUCTION)
+
 # --------------------------------------------------------------------------- provider configuration
 
 
