@@ -228,6 +228,7 @@ class _Item:
     file: str
     sub: list[_Item] = field(default_factory=list)  # a nested block's own items (for lifecycle)
     header: str = ""  # a nested block's text up to and including "{"
+    dynamic: bool = False
 
 
 @dataclass
@@ -267,7 +268,7 @@ def _items(body, text: str, file: str) -> list[_Item]:
             header = text[c.meta.start_pos:inner.meta.start_pos] if inner.children else \
                 text[c.meta.start_pos:text.index("{", c.meta.start_pos) + 1]
             items.append(_Item("block", name, text[c.meta.start_pos:c.meta.end_pos], c.meta.line, file,
-                               _items(inner, text, file), header.rstrip()))
+                               _items(inner, text, file), header.rstrip(), dynamic=_label(c.children[0]) == "dynamic"))
     return items
 
 
@@ -322,7 +323,8 @@ def _merge_items(base: list[_Item], over: list[_Item], merge_blocks: tuple[str, 
                                                  existing.header)
                 continue
         out.append(item)
-    return out
+    # Block order only matters within one type; dynamic blocks go last, where the evaluator expands them right.
+    return sorted(out, key=lambda i: i.dynamic)
 
 
 @dataclass

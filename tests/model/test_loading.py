@@ -127,6 +127,15 @@ def test_override_nested_block_type_replaces_every_block_of_that_type(prod):
     assert sg.line_of("egress[0].protocol") == 27  # lines still point into main.tf
 
 
+def test_override_replaces_static_and_dynamic_blocks_alike(prod):
+    """Terraform 1.11 (asked): a static override block replaces a base's dynamic blocks of that type, and an
+    override's dynamic block replaces static ones."""
+    internal, metrics = prod.resources["aws_security_group.internal"], prod.resources["aws_security_group.metrics"]
+    assert [i["from_port"] for i in internal.values["ingress"]] == [9443]
+    assert [i["from_port"] for i in metrics.values["ingress"]] == [9100, 9200]
+    assert [e["protocol"] for e in metrics.values["egress"]] == ["-1"]  # a new block type, merged before dynamic
+
+
 def test_override_local_value_and_variable_default(prod):
     assert prod.resources["aws_security_group.admin"].values["ingress"][0]["cidr_blocks"] == ["10.20.0.0/16"]
     assert prod.variables["queue_retention"].value == 345600

@@ -109,6 +109,9 @@ def test_values_are_terraforms(plans, models, env):
     assert after["aws_db_instance.main"]["instance_class"] == "db.r6g.large"  # override.tf
     assert [i["description"] for i in after["aws_security_group.app"]["ingress"]] == ["https only"]
     assert after["aws_sqs_queue.orders"]["message_retention_seconds"] == 345600  # .tf.json + overridden default
+    assert [i["from_port"] for i in after["aws_security_group.internal"]["ingress"]] == [9443]  # static wins
+    assert sorted(i["from_port"] for i in after["aws_security_group.metrics"]["ingress"]) == [9100, 9200]
+    assert after["aws_security_group.admin"]["ingress"][0]["cidr_blocks"] == ["10.20.0.0/16"]  # overridden local
 
 
 def test_provider_region_is_terraforms(plans, models):
