@@ -28,6 +28,7 @@ class Attr:
     name: str
     expr: str  # the expression exactly as written
     line: int
+    span: tuple[int, int] = (0, 0)  # character offsets of the whole ``name = expr``
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Block:
     line_end: int
     attrs: dict[str, Attr] = field(default_factory=dict)
     blocks: tuple[Block, ...] = ()
+    span: tuple[int, int] = (0, 0)  # character offsets of the block in its file, end exclusive
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class _Reader:
             if self.s.startswith("=", self.i) and not self.s.startswith("==", self.i):
                 self.i += 1
                 line = self.line()
-                attrs[name] = Attr(name, self.expression().strip(), line)
+                expr = self.expression()
+                attrs[name] = Attr(name, expr.strip(), line, (start, self.i))
                 continue
             labels = []
             while self.i < len(self.s) and self.s[self.i] != "{":
@@ -119,7 +122,8 @@ class _Reader:
             self.i += 1
             line = self.line(start)
             inner_attrs, inner_blocks = self.body("}")
-            blocks.append(Block(name, tuple(labels), line, self.line(self.i - 1), inner_attrs, tuple(inner_blocks)))
+            blocks.append(Block(name, tuple(labels), line, self.line(self.i - 1), inner_attrs, tuple(inner_blocks),
+                                (start, self.i)))
 
     def expression(self) -> str:
         """From here to the end of the expression: a newline outside brackets, or the enclosing '}'."""

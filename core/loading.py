@@ -6,18 +6,23 @@
 - override files (``override.tf``, ``*_override.tf``) merged into the blocks they override, as Terraform merges
   them, in a prepared copy the evaluator reads (``prepared``); every line of it maps back to its source;
 - child modules: local ones must exist, remote ones must have been downloaded by ``terraform init``
-  (``.terraform/modules/modules.json``); anything else is refused by name, never skipped.
+  (``.terraform/modules/modules.json``); anything else is refused by name, never skipped;
+- ``prepared_copy(tf_dir, rewritten)`` (h1b-values): a throwaway copy in which some ``.tf`` files are replaced
+  by rewritten text (core/dynamic.py), so tfparse can evaluate what it would otherwise get wrong.
+The user's directory is never written.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -470,43 +475,82 @@ def _merge_module(directory: Path, root: Path) -> dict[str, _Text] | None:
 _SKIP_DIRS = {".git", ".terraform"}
 
 
+def _materialize(root: Path, texts: dict[Path, str], skipped: set[Path], prefix: str) -> tuple[Path, Path]:
+    """A temporary copy of the configuration rooted at ``root``: every module directory at its place relative
+    to the others (so ``../modules/x`` sources still resolve), files in ``texts`` (absolute paths) replaced,
+    files in ``skipped`` left out, other directories (templates...) linked. Returns (temporary dir, copy of root)."""
+    root = root.resolve()
+    dirs = module_dirs(root)
+    anchor = Path(os.path.commonpath([str(d) for d in dirs]))
+    needed = {anchor}
+    for d in dirs:
+        needed |= {p for p in [d, *d.parents] if p == anchor or anchor in p.parents}
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    for d in sorted(needed):
+        target = tmp / d.relative_to(anchor)
+        target.mkdir(parents=True, exist_ok=True)
+        for entry in sorted(d.iterdir()):
+            real, dest = entry.resolve(), target / entry.name
+            if real in skipped or real in needed or dest.exists():
+                continue
+            if real in texts:
+                dest.write_text(texts[real], encoding="utf-8")
+            elif entry.is_file() and not entry.name.endswith((".tfstate", ".tfstate.backup", ".tfplan")):
+                shutil.copy2(entry, dest)
+            elif entry.is_dir() and entry.name not in _SKIP_DIRS and d.name != ".terraform":
+                os.symlink(real, dest)
+    modules_json = root / ".terraform" / "modules" / "modules.json"
+    copy_root = tmp / root.relative_to(anchor)
+    if modules_json.is_file() and not (copy_root / ".terraform" / "modules" / "modules.json").exists():
+        (copy_root / ".terraform" / "modules").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(modules_json, copy_root / ".terraform" / "modules" / "modules.json")
+    return tmp, copy_root
+
+
 @contextlib.contextmanager
 def prepared(tf_dir: Path) -> Iterator[Prepared]:
     """The configuration as Terraform sees it: override files merged into the blocks they override.
 
-    Without override files this is ``tf_dir`` itself. Otherwise it is a temporary copy (the module directories
-    at their relative places; other files linked) whose rewritten files remember the origin of every line.
+    Without override files this is ``tf_dir`` itself. Otherwise it is a temporary copy (``_materialize``)
+    whose rewritten files remember the origin of every line.
     """
     root = tf_dir.resolve()
     merged = {d: m for d in module_dirs(root) if (m := _merge_module(d, root)) is not None}
     if not merged:
         yield Prepared(tf_dir)
         return
-    dirs = module_dirs(root)
-    anchor = Path(os.path.commonpath([str(d) for d in dirs]))
-    tmp = Path(tempfile.mkdtemp(prefix="codedetect-prepared-"))
+    rewritten = {(root / rel).resolve(): t for m in merged.values() for rel, t in m.items()}
+    skipped = {f.resolve() for d in merged for f in config_files(d)[1]}
+    tmp, copy_root = _materialize(root, {p: t.text for p, t in rewritten.items()}, skipped, "codedetect-prepared-")
     try:
-        rewritten = {(root / rel).resolve(): t for m in merged.values() for rel, t in m.items()}
-        skipped = {f.resolve() for d in merged for f in config_files(d)[1]}
-        for d in dirs:
-            target = tmp / d.relative_to(anchor)
-            target.mkdir(parents=True, exist_ok=True)
-            for entry in d.iterdir():
-                dest = target / entry.name
-                if entry.resolve() in skipped or dest.exists():
-                    continue
-                if entry.resolve() in rewritten:
-                    dest.write_text(rewritten[entry.resolve()].text)
-                elif entry.is_file():
-                    shutil.copy2(entry, dest)
-                elif entry.is_dir() and entry.name not in _SKIP_DIRS and \
-                        not any(x == entry.resolve() or entry.resolve() in x.parents for x in dirs):
-                    os.symlink(entry.resolve(), dest)
-        modules_json = root / ".terraform" / "modules" / "modules.json"
-        if modules_json.is_file():
-            (tmp / root.relative_to(anchor) / ".terraform" / "modules").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(modules_json, tmp / root.relative_to(anchor) / ".terraform" / "modules" / "modules.json")
-        origins = {os.path.relpath(path, root): t.origins for path, t in rewritten.items()}
-        yield Prepared(tmp / root.relative_to(anchor), origins)
+        yield Prepared(copy_root, {os.path.relpath(path, root): t.origins for path, t in rewritten.items()})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- further passes (h1b-values)
+
+_copies: dict[str, tuple[Path, Path]] = {}  # content digest -> (temporary dir, copy of the root)
+
+
+def _cleanup() -> None:
+    for tmp, _root in _copies.values():
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def prepared_copy(tf_dir: Path, rewritten: Mapping[str, str]) -> Path:
+    """A copy of the configuration at ``tf_dir`` (module layout kept, see ``_materialize``) with the files named
+    in ``rewritten`` (paths relative to ``tf_dir``) replaced; used by core/dynamic.py's rewrite. The rewrite keeps
+    every line where it was, so ``Prepared.origin`` still applies. One copy per content, per run."""
+    digest = hashlib.sha256(repr((str(tf_dir.resolve()), sorted(rewritten.items()))).encode())
+    for d in module_dirs(tf_dir):
+        for path in sorted(p for p in d.iterdir() if p.is_file()):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    key = digest.hexdigest()
+    if key not in _copies:
+        texts = {(tf_dir / name).resolve(): text for name, text in rewritten.items()}
+        _copies[key] = _materialize(tf_dir, texts, set(), "codedetect-eval-")
+    return _copies[key][1]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import hcl, loading, unknowns
+from core import dynamic, hcl, loading, unknowns
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -210,6 +210,7 @@ class _HclConverter:
     def __init__(self, parsed: dict, redact):
         self.redact = redact
         self.ids: dict[str, str] = {}
+        self.probes: dict[tuple[str, str], dynamic.Probe] = {}  # `dynamic` blocks rewritten as attributes
         for _rtype, blocks in parsed.items():
             for block in blocks if isinstance(blocks, list) else [blocks]:
                 meta = block.get("__tfmeta", {})
@@ -232,18 +233,66 @@ class _HclConverter:
 
     def block(self, body: dict, prefix: str, lines: dict[str, int], top: bool) -> dict:
         out: dict[str, Any] = {}
+        filename = (body.get("__tfmeta") or {}).get("filename", "")
+        probes = [self.probes[(filename, k)] for k in body if k.startswith(dynamic.PREFIX)
+                  and (filename, k) in self.probes]
+        statics: dict[str, list] = {}
         for key, val in body.items():
-            if key in META_ARGUMENTS and (top or key in ("__tfmeta", "id")):
+            if key.startswith(dynamic.PREFIX) or (key in META_ARGUMENTS and (top or key in ("__tfmeta", "id"))):
                 continue
             if _is_block(val):
-                items = val if isinstance(val, list) else [val]
+                statics[key] = val if isinstance(val, list) else [val]
                 out[key] = []
-                for i, item in enumerate(items):
-                    path = f"{prefix}{key}[{i}]"
-                    lines[path] = item["__tfmeta"].get("line_start", 0)
-                    out[key].append(self.block(item, path + ".", lines, top=False))
             else:
                 out[key] = self.value(val)
+        for p in probes:
+            out.setdefault(p.type, [])
+        for btype in [k for k, v in out.items() if v == [] and (k in statics or any(p.type == k for p in probes))]:
+            out[btype] = self._blocks(body, btype, statics.get(btype, []), [p for p in probes if p.type == btype],
+                                      prefix, lines)
+            if out[btype] == []:
+                del out[btype]  # no block of this type, as when none is written
+        return self.redact(out)
+
+    def _blocks(self, body: dict, btype: str, statics: list, probes: list, prefix: str, lines: dict[str, int]):
+        """The blocks of one type in source order: static ones and the expansions of `dynamic` ones."""
+        if any(not isinstance(body.get(p.name), list) for p in probes):  # for_each known only after apply
+            p = next(p for p in probes if not isinstance(body.get(p.name), list))
+            lines[f"{prefix}{btype}"] = p.line
+            return "${dynamic " + btype + ": for_each = " + " ".join(p.for_each.split()) + "}"
+        order: list[tuple[str, Any, Any]] = []
+        used = 0
+        for p in sorted(probes, key=lambda p: p.line):
+            while used < min(p.before_static, len(statics)):
+                order.append(("static", statics[used], None))
+                used += 1
+            order += [("probe", item, p.shape) for item in body[p.name]]
+        order += [("static", x, None) for x in statics[used:]]
+        items = []
+        for i, (kind, item, shape) in enumerate(order):
+            path = f"{prefix}{btype}[{i}]"
+            if kind == "static":
+                lines[path] = item["__tfmeta"].get("line_start", 0)
+                items.append(self.block(item, path + ".", lines, top=False))
+            else:
+                items.append(self._expanded(item, shape, path, lines))
+        return items
+
+    def _expanded(self, item: Any, shape: dynamic.Shape, path: str, lines: dict[str, int]) -> Any:
+        lines[path] = shape.line
+        if not isinstance(item, dict):
+            return self.value(item)
+        out: dict[str, Any] = {}
+        for key, val in item.items():
+            sub = shape.blocks.get(key)
+            if sub is None:
+                out[key] = self.value(val)
+            elif isinstance(val, list):
+                if val:
+                    out[key] = [self._expanded(x, sub, f"{path}.{key}[{j}]", lines) for j, x in enumerate(val)]
+            else:
+                lines[f"{path}.{key}"] = sub.line
+                out[key] = "${dynamic " + key + "}"
         return self.redact(out)
 
 
@@ -266,39 +315,31 @@ def _tfvars_names(path: Path) -> list[tuple[str, int]]:
     return sorted(((a.name, a.line) for a in doc.attrs.values()), key=lambda x: x[1])
 
 
-def _unsafe_dynamic_blocks(tf_dir: Path) -> list[tuple[str, int, str]]:
-    """`dynamic` blocks that tfparse evaluates wrongly, found in the source (core/hcl.py, which reads every
-    file tfparse accepts: nothing is skipped).
-
-    tfparse (0.6.x) silently drops a `dynamic` block nested inside another block, and loses the
-    last expansion of a `dynamic` block that is followed by a static block in the same body.
-    Both would give a false green, so the model refuses them with the file and line.
-    """
-    problems = []
-
-    def walk(file: str, body: hcl.Block, depth: int) -> None:
-        seen_dynamic = None
-        for block in body.blocks:
-            if block.type == "dynamic":
-                label = block.labels[0] if block.labels else ""
-                if depth >= 1:
-                    problems.append((file, block.line, f'dynamic "{label}" inside another block is dropped by the '
-                                                       'evaluator'))
-                seen_dynamic = seen_dynamic or (label, block.line)
-                for content in block.blocks:
-                    walk(file, content, depth + 1)
-                continue
-            if seen_dynamic:
-                problems.append((file, seen_dynamic[1], f'dynamic "{seen_dynamic[0]}" is followed by block '
-                                                        f'"{block.type}" (line {block.line}): the evaluator loses '
-                                                        'its last expansion'))
-                seen_dynamic = None
-            walk(file, block, depth + 1)
-
-    for file, top in _source_blocks(tf_dir):
-        if top.type in ("resource", "data"):
-            walk(file, top, 0)
-    return problems
+def _prepare_dynamic(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
+    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy whose `dynamic` blocks are
+    rewritten as `for` expressions (core/dynamic.py), so nested ones and those followed by a static block
+    are evaluated, not dropped. Returns the probes by (file name, attribute)."""
+    dirs = loading.module_dirs(tf_dir)  # the root and its child modules (files keyed as tfparse names them)
+    if not any(dynamic.has_dynamic(d) for d in dirs):
+        return tf_dir, {}
+    rewritten, probes = {}, {}
+    for tf in [f for d in dirs for f in sorted(d.glob("*.tf"))]:
+        rel = os.path.relpath(tf, tf_dir.resolve())
+        text = tf.read_text(encoding="utf-8")
+        if "dynamic" not in text:
+            continue
+        try:
+            new, found = dynamic.rewrite(text, str(tf))
+        except hcl.HclSyntaxError:
+            return tf_dir, {}  # tfparse reports the syntax error with its line
+        except dynamic.RewriteError as err:
+            raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
+        if found:
+            rewritten[rel] = new
+            probes.update({(rel, p.name): p for p in found})
+    if not rewritten:
+        return tf_dir, {}
+    return loading.prepared_copy(tf_dir, rewritten), probes
 
 
 @contextlib.contextmanager
@@ -353,19 +394,36 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
 
     for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
         _tfvars(tf_dir / var_file)
-    try:
-        with _quiet_stderr():
-            parsed = tfparse.load_from_path(
-                str(prep.dir), stop_on_hcl_error=True, workspace_name=env.workspace,
-                vars_paths=[os.path.relpath((tf_dir / vf).resolve(), prep.dir.resolve()) for vf in var_files])
-    except tfparse.ParseError as err:
-        raise _parse_error(tfparse.ParseError(str(err).replace(str(prep.dir), str(tf_dir))), tf_dir) from None
-    loading.check_modules(parsed, tf_dir)
+    run_dir, probes = _prepare_dynamic(prep.dir)
 
-    for file, line, problem in _unsafe_dynamic_blocks(prep.dir):
-        file, line = prep.origin(file, line)
-        raise SuiteError(problem, path=str(tf_dir / file), line=line,
-                         hint="write dynamic blocks last in their resource and never inside another block")
+    def evaluate(directory: Path) -> dict:
+        # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
+        vars_paths = [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in var_files]
+        with _quiet_stderr():
+            return tfparse.load_from_path(str(directory), stop_on_hcl_error=True, workspace_name=env.workspace,
+                                          vars_paths=vars_paths)
+
+    def user_error(err: Exception) -> SuiteError:  # a path in a prepared copy is named as the user's file
+        text = str(err)
+        for directory in (run_dir, prep.dir):
+            text = text.replace(str(directory), str(tf_dir))
+        return _parse_error(tfparse.ParseError(text), tf_dir)
+
+    try:
+        parsed = evaluate(run_dir)
+    except tfparse.ParseError as err:
+        if run_dir == prep.dir:
+            raise user_error(err) from None
+        try:  # the user's own files are at fault, or the rewrite is: say which
+            evaluate(prep.dir)
+        except tfparse.ParseError as err2:
+            raise user_error(err2) from None
+        first = min(probes.values(), key=lambda p: (p.file, p.line))
+        file, line = prep.origin(os.path.relpath(first.file, prep.dir.resolve()), first.line)
+        raise SuiteError(f"the evaluator cannot expand the dynamic blocks here ({' '.join(str(err).split())[:200]})",
+                         path=str(tf_dir / file), line=line,
+                         hint="report this with the block; --plan-json with a real plan works meanwhile") from None
+    loading.check_modules(parsed, tf_dir)
 
     for block in parsed.get("variable", []):
         if block["__tfmeta"].get("path") == "variable." + block["__tfmeta"]["label"]:  # the root's, not a module's
@@ -384,6 +442,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
         secrets |= _tfvars_values(tf_dir / var_file, {n for n, b in variables_declared.items() if b.get("sensitive")})
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
+    conv.probes = probes
 
     resources: dict[str, Resource] = {}
     raw_blocks: dict[str, dict] = {}  # address -> tfparse's block, for the value pass below

@@ -289,6 +289,48 @@ def test_cost_sees_module_resources(prod):
     assert {'module.web["shop"].aws_instance.this', "module.worker[0].aws_instance.this",
             'module.web["admin"].aws_cloudwatch_metric_alarm.cpu'} <= priced
 
+DYNAMIC_SG = '''variable "ports" {
+  type = list(number)
+}
+
+resource "aws_security_group" "this" {
+  name = "svc"
+
+  dynamic "ingress" {
+    for_each = var.ports
+    content {
+      from_port   = ingress.value
+      to_port     = ingress.value
+      protocol    = "tcp"
+      cidr_blocks = ["10.0.0.0/8"]
+    }
+  }
+
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.1.0.0/16"]
+  }
+}
+'''
+
+
+@pytest.mark.parametrize("with_override", [False, True], ids=["plain", "with-override"])
+def test_dynamic_blocks_in_a_module_outside_the_root(tmp_path, with_override):
+    """envs/prod uses ../../modules/svc (the layout of multi-environment repositories): the module's dynamic
+    block is expanded (tfparse alone would lose its last expansion) in a copy that keeps the layout."""
+    write(tmp_path, {
+        "envs/prod/main.tf": 'module "svc" {\n  source = "../../modules/svc"\n  ports  = [80, 443]\n}\n',
+        "modules/svc/main.tf": DYNAMIC_SG,
+        **({"envs/prod/override.tf": 'module "svc" {\n  ports = [80, 443, 8443]\n}\n'} if with_override else {}),
+    })
+    model = load_hcl(tmp_path / "envs" / "prod", EnvSpec("production", "default"))
+    sg = model.resources["module.svc.aws_security_group.this"]
+    assert [i["from_port"] for i in sg.values["ingress"]] == ([80, 443, 8443] if with_override else [80, 443]) + [22]
+    assert (sg.file, sg.line) == ("../../modules/svc/main.tf", 5)
+
+
 # --------------------------------------------------------------------------- remote and missing modules
 
 REMOTE = 'module "vpc" {\n  source  = "terraform-aws-modules/vpc/aws"\n  version = "5.0.0"\n  name = "x"\n}\n'

@@ -117,22 +117,29 @@ def test_terraform_gate_accounts_for_the_acm_records(tmp_path):
 def test_non_ascii_identifier_does_not_hide_a_nested_dynamic_block(tmp_path):
     """python-hcl2 could not parse this file and the guard skipped it: the nested dynamic was dropped."""
     (tmp_path / "main.tf").write_text('''locals {
-  größe = 1
+  größe = 443
 }
 resource "aws_lb_listener" "l" {
   load_balancer_arn = "arn"
   default_action {
     type = "redirect"
     dynamic "redirect" {
-      for_each = [1]
+      for_each = [local.größe]
       content {
-        port = "443"
+        port = tostring(redirect.value)
       }
     }
   }
 }
-''')
-    with pytest.raises(SuiteError, match=r'main\.tf:8: dynamic "redirect" inside another block'):
+''', encoding="utf-8")
+    action = load_hcl(tmp_path, PROD).resources["aws_lb_listener.l"].values["default_action"][0]
+    assert action["redirect"] == [{"port": "443"}]
+
+
+def test_a_file_the_reader_cannot_parse_is_refused_by_name(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    (tmp_path / "bad.tf").write_text('resource "aws_vpc" "w" {\n  cidr_block = "10.0.0.0/16\n}\n')
+    with pytest.raises(SuiteError, match=r"bad\.tf:2"):
         load_hcl(tmp_path, PROD)
 
 

@@ -81,36 +81,6 @@ def test_contract_shape_errors(tmp_path, mutation, message):
     assert "\n" not in str(err.value)
 
 
-def test_nested_dynamic_block_is_refused(tf):
-    mutate(tf / "alb.tf", '''    redirect {
-      port        = "443"
-      protocol    = "HTTPS"
-      status_code = "HTTP_301"
-    }''', '''    dynamic "redirect" {
-      for_each = [1]
-      content {
-        port        = "443"
-        protocol    = "HTTPS"
-        status_code = "HTTP_301"
-      }
-    }''')
-    with pytest.raises(SuiteError, match=r'alb\.tf:\d+: dynamic "redirect" inside another block is dropped'):
-        load_hcl(tf, STAGING)
-
-
-def test_dynamic_block_followed_by_a_static_block_is_refused(tf):
-    mutate(tf / "security_groups.tf", '''  tags = { Name = "${local.name}-alb" }''', '''  egress {
-    from_port   = 0
-    to_port     = 0
-    protocol    = "-1"
-    cidr_blocks = ["10.0.0.0/16"]
-  }
-
-  tags = { Name = "${local.name}-alb" }''')
-    with pytest.raises(SuiteError, match=r'security_groups\.tf:17: dynamic "ingress" is followed by block "egress"'):
-        load_hcl(tf, STAGING)
-
-
 def test_missing_terraform_dir(tmp_path):
     with pytest.raises(SuiteError, match="no Terraform files here"):
         load_hcl(tmp_path, STAGING)

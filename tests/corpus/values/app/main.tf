@@ -76,11 +76,6 @@ resource "aws_ssm_parameter" "bootstrap" {
   EOT
 }
 
-resource "random_password" "db" {
-  length  = 20
-  special = false
-}
-
 resource "aws_ssm_parameter" "run_id" {
   name  = "/${local.name}/run-id"
   type  = "String"
