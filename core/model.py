@@ -137,6 +137,11 @@ class EnvModel:
     outputs: Mapping[str, Output] = field(default_factory=dict)
     default_tags: Mapping[str, str] = field(default_factory=dict)
     default_tags_at: tuple[str, int] = ("", 0)  # file and line of the provider's default_tags block
+    # Every `provider "aws"` block's configuration, keyed "aws" / "aws.<alias>", and where each is written.
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    providers_at: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # The var files applied, in Terraform's order (auto-loaded ones first, then the contract's).
+    var_files: tuple[str, ...] = ()
     # Every resource/data block of the source: its instances, or why it has none (HCL only).
     blocks: Mapping[str, BlockInfo] = field(default_factory=dict)
     # What Terraform would only warn about (e.g. a var-file variable nothing declares): reported, not fatal.
@@ -171,14 +176,31 @@ def _redactor(secrets: set[str]):
     return redact
 
 
+_MODULE_PREFIX_RE = re.compile(r'^((?:module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*)(.*)$')
+
+
 def _split_address(address: str) -> tuple[str, str, str]:
-    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y')."""
+    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y'); 'module.m["a"].data.aws_x.y' -> ('data', 'aws_x', 'y')."""
+    rest = _MODULE_PREFIX_RE.match(address).group(2)
     mode = "managed"
-    rest = address
     if rest.startswith("data."):
         mode, rest = "data", rest[5:]
     rtype, _, name = rest.partition(".")
     return mode, rtype, name.split("[", 1)[0]
+
+
+def module_address(address: str) -> tuple[str, str]:
+    """'module.a["x"].module.b.aws_c.d[0]' -> ('module.a["x"].module.b', 'aws_c.d[0]'); root: ('', address)."""
+    prefix, rest = _MODULE_PREFIX_RE.match(address).groups()
+    return prefix[:-1], rest
+
+
+def _address(meta: dict) -> str:
+    """A block's Terraform address from tfparse's path: data sources get their ``data.`` after the module path."""
+    prefix, rest = _MODULE_PREFIX_RE.match(meta.get("path", "")).groups()
+    if meta.get("type") == "data" and not rest.startswith("data."):
+        rest = "data." + rest
+    return prefix + rest
 
 
 class _HclConverter:
@@ -192,10 +214,7 @@ class _HclConverter:
             for block in blocks if isinstance(blocks, list) else [blocks]:
                 meta = block.get("__tfmeta", {})
                 if "id" in block and meta.get("path"):
-                    path = meta["path"]
-                    if meta.get("type") == "data" and not path.startswith("data."):
-                        path = "data." + path
-                    self.ids[block["id"]] = path
+                    self.ids[block["id"]] = _address(meta)
 
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
@@ -299,9 +318,11 @@ def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
     """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy (core/loading.py) in which
     `dynamic` blocks are rewritten as `for` expressions (core/dynamic.py: nested ones and those followed by
     a static block are evaluated, not dropped) and templatefile() calls are inlined (core/templates.py).
-    Returns the probes of the dynamic blocks by (file name, attribute)."""
+    Returns the probes of the dynamic blocks by (file name as tfparse names it, attribute)."""
+    dirs = loading.module_dirs(tf_dir)  # the root and its child modules (files keyed as tfparse names them)
     rewritten, probes = {}, {}
-    for tf in sorted(tf_dir.glob("*.tf")):
+    for tf in [f for d in dirs for f in sorted(d.glob("*.tf"))]:
+        rel = os.path.relpath(tf, tf_dir.resolve())
         text = tf.read_text(encoding="utf-8")
         new = text
         if "dynamic" in text:
@@ -311,14 +332,14 @@ def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
                 return tf_dir, {}  # tfparse reports the syntax error with its line
             except dynamic.RewriteError as err:
                 raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
-            probes.update({(tf.name, p.name): p for p in found})
+            probes.update({(rel, p.name): p for p in found})
         if "templatefile" in new:
             try:
-                new = templates.rewrite(new, tf_dir)
+                new = templates.rewrite(new, tf.parent)
             except hcl.HclSyntaxError:
                 return tf_dir, {}
         if new != text:
-            rewritten[tf.name] = new
+            rewritten[rel] = new
     if not rewritten:
         return tf_dir, {}
     return loading.prepared_copy(tf_dir, rewritten), probes
@@ -354,48 +375,70 @@ def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
 
 
 def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
-    """Evaluate the root module in ``tf_dir`` for one environment."""
-    import tfparse
-
+    """Evaluate the root module in ``tf_dir`` for one environment, loaded by Terraform's rules
+    (core/loading.py: auto-loaded var files, override files merged, child modules)."""
     tf_dir = Path(tf_dir)
-    if not tf_dir.is_dir() or not any(tf_dir.glob("*.tf")):
+    if not tf_dir.is_dir() or not any(loading.config_files(tf_dir)[0]):
         raise SuiteError("no Terraform files here", path=str(tf_dir), hint="pass the root module with --tf-dir")
-
-    variables_declared: dict[str, dict] = {}
     for var_file in env.var_files:
         if not (tf_dir / var_file).is_file():
             raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
                              hint="create it or fix var_files in the contract")
+    with loading.prepared(tf_dir) as prep:
+        return _load_hcl(tf_dir, env, prep)
 
-    run_dir, probes = _prepare(tf_dir)
+
+
+def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
+    import tfparse
+
+    var_files = loading.var_files(tf_dir, env.var_files)
+    variables_declared: dict[str, dict] = {}
+
+    for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
+        _tfvars(tf_dir / var_file)
+    run_dir, probes = _prepare(prep.dir)
 
     def evaluate(directory: Path) -> dict:
         # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
-        vars_paths = [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in env.var_files]
+        vars_paths = [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in var_files]
         with _quiet_stderr():
             return tfparse.load_from_path(str(directory), stop_on_hcl_error=True, workspace_name=env.workspace,
                                           vars_paths=vars_paths)
 
+    def user_error(err: Exception) -> SuiteError:  # a path in a prepared copy is named as the user's file
+        text = str(err)
+        for directory in (run_dir, prep.dir):
+            text = text.replace(str(directory), str(tf_dir))
+        return _parse_error(tfparse.ParseError(text), tf_dir)
+
     try:
         parsed = evaluate(run_dir)
     except tfparse.ParseError as err:
-        if run_dir == tf_dir:
-            raise _parse_error(err, tf_dir) from None
+        if run_dir == prep.dir:
+            raise user_error(err) from None
         try:  # the user's own files are at fault, or the rewrite is: say which
-            evaluate(tf_dir)
+            evaluate(prep.dir)
         except tfparse.ParseError as err2:
-            raise _parse_error(err2, tf_dir) from None
-        m = re.search(r"([\w.-]+\.tf):(\d+)", str(err))
+            raise user_error(err2) from None
+        m = re.search(r"([\w./-]+\.tf):(\d+)", str(err))
+        if m:
+            file, line = prep.origin(m.group(1), int(m.group(2)))
+        else:
+            first = min(probes.values(), key=lambda p: (p.file, p.line)) if probes else None
+            file, line = prep.origin(os.path.relpath(first.file, prep.dir.resolve()), first.line) if first \
+                else ("", None)
         raise SuiteError("the evaluator cannot expand the dynamic blocks or templatefile() calls here "
-                         f"({' '.join(str(err).split())[:200]})", path=str(tf_dir / m.group(1)) if m else str(tf_dir),
-                         line=int(m.group(2)) if m else None,
+                         f"({' '.join(str(err).split())[:200]})", path=str(tf_dir / file), line=line,
                          hint="report this with the block; --plan-json with a real plan works meanwhile") from None
+    loading.check_modules(parsed, tf_dir)
 
     for block in parsed.get("variable", []):
-        variables_declared[block["__tfmeta"]["label"]] = block
+        if block["__tfmeta"].get("path") == "variable." + block["__tfmeta"]["label"]:  # the root's, not a module's
+            variables_declared[block["__tfmeta"]["label"]] = block
     diagnostics = []  # Terraform only warns about a value for a variable nothing declares
-    for var_file in env.var_files:
-        for name, line in _tfvars_names(tf_dir / var_file):
+    for var_file in var_files:
+        for name, line in loading.var_file_names(tf_dir / var_file):
             if name not in variables_declared:
                 diagnostics.append(Diagnostic(f"variable {name!r} is set but not declared (Terraform warns and "
                                               "ignores it)", file=str(tf_dir / var_file), line=line,
@@ -403,7 +446,7 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
 
     # Secrets never enter the model: collect the values of sensitive variables first.
     secrets = {b.get("default") for b in variables_declared.values() if b.get("sensitive")}
-    for var_file in env.var_files:
+    for var_file in var_files:
         secrets |= _tfvars_values(tf_dir / var_file, {n for n, b in variables_declared.items() if b.get("sensitive")})
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
@@ -416,19 +459,19 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
             meta = block.get("__tfmeta", {})
             if meta.get("type") not in ("resource", "data"):
                 continue
-            address = meta["path"]
-            if meta["type"] == "data" and not address.startswith("data."):
-                address = "data." + address
+            address = _address(meta)
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
             values = conv.block(block, "", lines, top=True)
             raw_blocks[address] = block
+            file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
+            end_file, line_end = prep.origin(meta["filename"], meta.get("line_end", 0))
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
-                                          file=meta["filename"], line=meta.get("line_start", 0),
-                                          line_end=meta.get("line_end", 0), block_lines=lines)
+                                          file=file, line=line, line_end=line_end if end_file == file else line,
+                                          block_lines=_origin_lines(prep, meta["filename"], file, lines))
 
     given: dict[str, Any] = {}  # values the var files give (the last file wins, as in Terraform)
-    for var_file in env.var_files:
+    for var_file in var_files:
         given.update(_tfvars(tf_dir / var_file))
     variables = {}
     for name, b in variables_declared.items():
@@ -436,33 +479,90 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
         value = given[name] if name in given else conv.value(b.get("default"))
         if b.get("sensitive"):
             value = SENSITIVE if value is not None else None
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
-                                   has_default="default" in b, file=meta["filename"], line=meta.get("line_start", 0))
+                                   has_default="default" in b, file=file, line=line)
     outputs = {}
     for b in parsed.get("output", []):
         meta = b["__tfmeta"]
+        if meta.get("path") != "output." + meta["label"]:
+            continue  # a module's output: not an output of the root module
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         outputs[meta["label"]] = Output(name=meta["label"], value=redact(conv.value(b.get("value"))),
-                                        sensitive=bool(b.get("sensitive")), file=meta["filename"],
-                                        line=meta.get("line_start", 0))
-    default_tags: dict[str, str] = {}
-    default_tags_at = ("", 0)
-    for p in parsed.get("provider", []):
-        if p["__tfmeta"].get("label") == "aws":
-            lines: dict[str, int] = {}
-            dt = conv.block(p, "", lines, top=True).get("default_tags") or [{}]
-            default_tags = dict(dt[0].get("tags") or {})
-            default_tags_at = (p["__tfmeta"]["filename"], lines.get("default_tags[0]", p["__tfmeta"]["line_start"]))
+                                        sensitive=bool(b.get("sensitive")), file=file, line=line)
+    providers, providers_at = _providers(parsed, conv, prep)
+    default_tags = dict(((providers.get("aws") or {}).get("default_tags") or [{}])[0].get("tags") or {})
+    default_tags_at = providers_at.get("aws.default_tags") or providers_at.get("aws") or ("", 0)
 
-    resources, outputs, blocks = _values_pass(tf_dir, env, parsed, conv, resources, raw_blocks, variables,
+    # the value pass reads the configuration as Terraform sees it (overrides merged); its lines map back
+    resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, variables,
                                               outputs, redact)
+    blocks = {a: replace(b, file=f, line=n) for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
                     variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
-                    blocks=blocks, diagnostics=tuple(diagnostics))
+                    providers=providers,
+                    providers_at={k: v for k, v in providers_at.items() if not k.endswith(".default_tags")},
+                    var_files=tuple(var_files), blocks=blocks, diagnostics=tuple(diagnostics))
+
+
+def _origin_lines(prep: loading.Prepared, prepared_file: str, file: str, lines: dict[str, int]) -> dict[str, int]:
+    """Nested-block lines in the user's file (a block an override file contributed keeps the resource's line)."""
+    out = {}
+    for path, line in lines.items():
+        f, origin = prep.origin(prepared_file, line)
+        if f == file:
+            out[path] = origin
+    return out
+
+
+def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):
+    """The root module's `provider "aws"` blocks, keyed "aws" and "aws.<alias>", and where each is written
+    (``"<key>.default_tags"``: where its default_tags block is)."""
+    providers: dict[str, dict] = {}
+    at: dict[str, tuple[str, int]] = {}
+    for p in parsed.get("provider", []):
+        meta = p["__tfmeta"]
+        if meta.get("label") != "aws" or not str(meta.get("path", "")).startswith("provider."):
+            continue
+        lines: dict[str, int] = {}
+        config = conv.block(p, "", lines, top=True)
+        key = "aws" + (f".{config['alias']}" if isinstance(config.get("alias"), str) else "")
+        providers[key] = {k: v for k, v in config.items() if k != "alias"}
+        at[key] = prep.origin(meta["filename"], meta.get("line_start", 0))
+        if "default_tags[0]" in lines:
+            at[key + ".default_tags"] = prep.origin(meta["filename"], lines["default_tags[0]"])
+    return dict(sorted(providers.items())), at
 
 
 def _source_blocks(tf_dir: Path) -> list[tuple[str, hcl.Block]]:
-    """(file name, block) of every top-level block of the root module's .tf files, read once per run."""
-    return [(tf.name, b) for tf in sorted(tf_dir.glob("*.tf")) for b in hcl.parse_file(tf).blocks]
+    """(file name, block) of every top-level block of a module's .tf and .tf.json files, read once per run."""
+    return [(tf.name, b) for tf in sorted([*tf_dir.glob("*.tf"), *tf_dir.glob("*.tf.json")])
+            for b in (_json_blocks(tf) if tf.name.endswith(".json") else hcl.parse_file(tf).blocks)]
+
+
+def _json_blocks(path: Path) -> list[hcl.Block]:
+    """The resource and data blocks of a .tf.json file, with count/for_each as expressions (values stay tfparse's)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []  # tfparse (and core/loading.py) name the syntax error
+    out = []
+    for kind in ("resource", "data"):
+        for rtype, named in (doc.get(kind) or {}).items() if isinstance(doc, dict) else ():
+            for name, body in named.items() if isinstance(named, dict) else ():
+                body = body[0] if isinstance(body, list) and body else body
+                m = re.search(r'"' + re.escape(name) + r'"\s*:', text)
+                line = text.count("\n", 0, m.start()) + 1 if m else 1
+                attrs = {}
+                for meta in ("count", "for_each"):
+                    if isinstance(body, dict) and meta in body:
+                        v = body[meta]
+                        expr = v[2:-1] if isinstance(v, str) and v.startswith("${") and v.endswith("}") \
+                            else json.dumps(v)
+                        attrs[meta] = hcl.Attr(meta, expr, line)
+                out.append(hcl.Block(kind, (rtype, name), line, line, attrs))
+    return out
 
 
 def _block_address(block: hcl.Block) -> str | None:
@@ -490,7 +590,8 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
         if block.type == "locals":
             for name, attr in block.attrs.items():
                 local_exprs[name] = (attr.expr, conv.value(tf_locals.get(name)))
-    literals = {u for tf in tf_dir.glob("*.tf") for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
+    literals = {u for d in loading.module_dirs(tf_dir) for tf in [*d.glob("*.tf"), *d.glob("*.tf.json")]
+                for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
     base = unknowns.Scope(variables={n: v.value for n, v in variables.items()}, local_exprs=local_exprs,
                           workspace=env.workspace, resource_values=lambda a: resources[a].values
                           if a in resources else None, tf_dir=tf_dir, raw_literals=literals)
@@ -514,6 +615,22 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
             reason, expression = _why_no_instances(block, base)
         blocks[address] = BlockInfo(address=address, file=file, line=block.line, instances=tuple(instances),
                                     reason=reason, expression=expression)
+    for path, directory, scope in _module_scopes(tf_dir, parsed, conv, resources, env, literals, redact):
+        for file, block in _source_blocks(directory):
+            address = _block_address(block)
+            if address is None:
+                continue
+            address = f"{path}.{address}"
+            instances = sorted(by_block.get(address, []))
+            for inst in instances:
+                inst_scope = scope.with_instance(_instance_scope(inst, block, scope))
+                values = _fix_body(dict(resources[inst].values), raw_blocks.get(inst, {}), block, inst_scope,
+                                   conv, redact)
+                fixed[inst] = replace(resources[inst], values=_no_stray_uuids(values, literals))
+            reason, expression = ("", "") if instances else _why_no_instances(block, scope)
+            blocks[address] = BlockInfo(address=address, file=os.path.relpath(directory / file, tf_dir.resolve()),
+                                        line=block.line, instances=tuple(instances), reason=reason,
+                                        expression=expression)
     resources = {a: fixed.get(a, r) for a, r in resources.items()}
 
     out_src = {b.labels[0]: b for _f, b in sources if b.type == "output" and b.labels}
@@ -525,6 +642,37 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
             value = redact(unknowns.fix(raw_value, attr.expr, base, conv.ids, conv.value))
             outputs[name] = replace(o, value=_no_stray_uuids(value, literals))
     return resources, outputs, blocks
+
+
+_MODULE_META = {"__tfmeta", "id", "source", "version", "count", "for_each", "providers", "depends_on"}
+
+
+def _module_scopes(tf_dir: Path, parsed: dict, conv: _HclConverter, resources: dict[str, Resource], env: EnvSpec,
+                   literals: set[str], redact) -> list[tuple[str, Path, unknowns.Scope]]:
+    """(instance path, directory, scope) of every instance of a local child module: its variables are the
+    inputs the call gives (tfparse evaluates them) over the module's defaults, its locals its own."""
+    out = []
+    for call in parsed.get("module", []):
+        meta = call.get("__tfmeta", {})
+        path, source = meta.get("path", ""), str(call.get("source", ""))
+        if not path or not source.startswith(("./", "../")):
+            continue  # a downloaded module: its resources keep tfparse's values (never a stray identifier)
+        directory = (tf_dir / Path(meta.get("filename", "")).parent / source).resolve()
+        if not directory.is_dir():
+            continue
+        variables: dict[str, Any] = {}
+        for v in parsed.get("variable", []):
+            vpath = v["__tfmeta"].get("path", "")
+            if vpath.startswith(path + ".variable.") and "." not in vpath[len(path) + 10:]:
+                variables[vpath[len(path) + 10:]] = redact(conv.value(v.get("default")))
+        variables.update({k: redact(conv.value(v)) for k, v in call.items() if k not in _MODULE_META})
+        local_exprs = {name: (attr.expr, None) for tf in sorted(directory.glob("*.tf"))
+                       for b in hcl.parse_file(tf).blocks if b.type == "locals" for name, attr in b.attrs.items()}
+        scope = unknowns.Scope(variables=variables, local_exprs=local_exprs, workspace=env.workspace,
+                               resource_values=lambda a, p=path: resources[f"{p}.{a}"].values
+                               if f"{p}.{a}" in resources else None, tf_dir=directory, raw_literals=literals)
+        out.append((path, directory, scope))
+    return out
 
 
 def _instance_scope(address: str, block: hcl.Block, base: unknowns.Scope) -> dict[str, Any]:
@@ -604,8 +752,11 @@ def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (core/hcl.py; each file read once per run). Values must be constants,
-    as Terraform requires: a reference or a function call is refused with its line."""
+    """The assignments of a var file (core/hcl.py; each file read once per run; a ``.json`` one is JSON, as
+    in Terraform). Values must be constants, as Terraform requires: a reference or a function call is
+    refused with its line."""
+    if loading.is_json(path):
+        return loading.read_json_var_file(path)
     try:
         doc = hcl.parse_file(path)
     except hcl.HclSyntaxError as err:

@@ -250,3 +250,38 @@ resource "aws_instance" "a" {
                               "Vpc": "${aws_vpc.v.arn}"}
     assert values["d"] == {"a": {"dims": {"Acct": "${data.aws_caller_identity.me.account_id}"}, "name": "n-prod"}}
     assert values["c"] == "10.0.1.0/24"  # what tfparse evaluates stays its value
+
+
+def test_module_values_are_evaluated_with_the_module_inputs(tmp_path):
+    (tmp_path / "modules" / "app").mkdir(parents=True)
+    (tmp_path / "main.tf").write_text('''variable "env" {
+  default = "production"
+}
+module "app" {
+  source = "./modules/app"
+  label  = "app-${var.env}"
+}
+''')
+    (tmp_path / "staging.tfvars").write_text('env = "staging"\n')
+    (tmp_path / "modules" / "app" / "main.tf").write_text('''variable "label" {
+  type = string
+}
+data "aws_caller_identity" "me" {}
+data "aws_subnets" "all" {}
+resource "aws_ssm_parameter" "p" {
+  name  = "/x"
+  type  = "String"
+  value = "${data.aws_caller_identity.me.account_id}:${var.label}:${uuid()}"
+}
+resource "aws_route53_record" "r" {
+  for_each = toset(data.aws_subnets.all.ids)
+  name     = each.key
+}
+''')
+    prod, stg = load_hcl(tmp_path, PROD), load_hcl(tmp_path, EnvSpec("staging", "staging", ("staging.tfvars",)))
+    assert prod.resources["module.app.aws_ssm_parameter.p"].values["value"] == \
+        "${data.aws_caller_identity.me.account_id}:app-production:${uuid()}"
+    assert stg.resources["module.app.aws_ssm_parameter.p"].values["value"] == \
+        "${data.aws_caller_identity.me.account_id}:app-staging:${uuid()}"
+    block = prod.blocks["module.app.aws_route53_record.r"]
+    assert block.unknown and block.file == "modules/app/main.tf" and "data.aws_subnets.all.ids" in block.expression
