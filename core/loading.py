@@ -121,8 +121,8 @@ def _installed(root: Path) -> dict[str, str]:
     return {m.get("Key", ""): m.get("Dir", "") for m in doc.get("Modules") or [] if isinstance(m, dict)}
 
 
-def _module_key(path: str) -> str:
-    """'module.a["x"].module.b[0]' -> 'a.b'."""
+def module_key(path: str) -> str:
+    """Terraform's module key of an address: 'module.a["x"].module.b[0].aws_c.d' -> 'a.b'; root: ''."""
     return ".".join(re.findall(r"module\.([^.\[]+)", path))
 
 
@@ -134,9 +134,10 @@ def check_modules(parsed: dict, root: Path) -> list[ModuleCall]:
     """
     installed = _installed(root)
     calls: dict[str, ModuleCall] = {}
+    known: list[Path] = []  # module_dirs(root), computed when needed
     for block in parsed.get("module", []):
         meta = block.get("__tfmeta", {})
-        key = _module_key(meta.get("path", ""))
+        key = module_key(meta.get("path", ""))
         if key in calls:
             continue
         call = ModuleCall(key, str(block.get("source", "")), meta.get("filename", ""), meta.get("line_start", 0))
@@ -156,6 +157,10 @@ def check_modules(parsed: dict, root: Path) -> list[ModuleCall]:
         else:
             target = root / installed[key]
         _check_syntax(target)
+        if config_files(target)[1] and target.resolve() not in (known := known or module_dirs(root)):
+            raise SuiteError(f'module "{name}": its override files were not merged (the module was not found '
+                             "before evaluation)", path=str(where), line=call.line,
+                             hint="write its source as a literal string, or use the exact evaluator")
     return sorted(calls.values(), key=lambda c: c.key)
 
 
@@ -203,13 +208,15 @@ def module_dirs(root: Path) -> list[Path]:
 
 
 def _module_sources(directory: Path) -> list[tuple[str, str]]:
+    """(name, source) of the module calls in one module directory (a source is always a literal string)."""
+    from core import hcl
+
     out = []
     for f in sorted(directory.glob("*.tf")):
-        text = f.read_text(errors="replace")
-        for m in re.finditer(r'^\s*module\s+"([^"]+)"\s*\{(.*?)^\}', text, re.M | re.S):
-            s = re.search(r'^\s*source\s*=\s*"([^"]+)"', m.group(2), re.M)
-            if s:
-                out.append((m.group(1), s.group(1)))
+        for b in hcl.parse_file(f).blocks:
+            source = b.attrs.get("source")
+            if b.type == "module" and b.labels and source is not None and hcl.unquote(source.expr):
+                out.append((b.labels[0], hcl.unquote(source.expr)))
     for f in sorted(directory.glob("*.tf.json")):
         with contextlib.suppress(json.JSONDecodeError, AttributeError):
             for name, body in (json.loads(f.read_text()).get("module") or {}).items():

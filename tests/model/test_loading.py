@@ -244,6 +244,16 @@ def test_plan_json_writes_module_resources_as_terraform_does(prod):
     assert not any(r["address"].startswith("module.") for r in doc["planned_values"]["root_module"]["resources"])
 
 
+def test_plan_json_references_inside_a_module_are_relative(prod):
+    """As Terraform writes a module's configuration: the alarm refers to `aws_instance.this` of its module."""
+    from policies.plan_json import plan_json
+
+    calls = plan_json(prod)["configuration"]["root_module"]["module_calls"]
+    alarm = next(r for r in calls["web"]["module"]["resources"] if r["address"] == "aws_cloudwatch_metric_alarm.cpu")
+    assert alarm["expressions"]["dimensions"]["InstanceId"] == {"references": ["aws_instance.this.id",
+                                                                              "aws_instance.this"]}
+
+
 def test_parity_sees_a_module_resource_differ(shop):
     from tests.helpers import mutate
 
@@ -371,6 +381,54 @@ def test_syntax_error_in_a_module_is_named_not_skipped(shop):
         load_hcl(shop, PRODUCTION)
 
 # --------------------------------------------------------------------------- provider configuration
+
+
+ALIASED = '''provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = { Environment = "production", Project = "shop" }
+  }
+}
+
+provider "aws" {
+  alias  = "dr"
+  region = "us-west-2"
+  default_tags {
+    tags = { Environment = "production", Project = "shop-dr" }
+  }
+}
+
+resource "aws_sqs_queue" "main" {
+  name = "main"
+}
+
+resource "aws_sqs_queue" "dr" {
+  provider = aws.dr
+  name     = "dr"
+}
+
+module "replica" {
+  source    = "./replica"
+  providers = { aws = aws.dr }
+}
+
+module "plain" {
+  source = "./replica"
+}
+'''
+
+
+def test_each_resource_gets_the_default_tags_of_its_provider(tmp_path):
+    """`provider = aws.dr` and a module called with `providers = { aws = aws.dr }` get dr's default_tags."""
+    from policies.tagging import tags_all
+
+    write(tmp_path, {"main.tf": ALIASED,
+                     "replica/main.tf": 'resource "aws_s3_bucket" "copy" {\n  bucket = "copy"\n}\n'})
+    model = load_hcl(tmp_path, PRODUCTION)
+    project = {a: tags_all(r, model)["Project"] for a, r in model.resources.items()}
+    assert project == {"aws_sqs_queue.main": "shop", "aws_sqs_queue.dr": "shop-dr",
+                       "module.replica.aws_s3_bucket.copy": "shop-dr", "module.plain.aws_s3_bucket.copy": "shop"}
+    assert model.resources["module.replica.aws_s3_bucket.copy"].provider == "aws.dr"
 
 
 def test_provider_configuration_is_in_the_model_and_compared(tmp_path, prod):
