@@ -138,8 +138,8 @@ def test_override_replaces_static_and_dynamic_blocks_alike(prod):
 
 def test_override_local_value_and_variable_default(prod):
     assert prod.resources["aws_security_group.admin"].values["ingress"][0]["cidr_blocks"] == ["10.20.0.0/16"]
-    assert prod.variables["queue_retention"].value == 345600
-    assert prod.resources["aws_sqs_queue.orders"].values["message_retention_seconds"] == 345600
+    assert prod.variables["queue_retention"].value == 86400
+    assert prod.resources["aws_sqs_queue.orders"].values["message_retention_seconds"] == 86400
 
 
 def test_override_files_apply_in_lexical_order_and_lifecycle_merges(tmp_path):
@@ -169,9 +169,31 @@ def test_override_without_base_is_refused_like_terraform(tmp_path, override, mes
         load_hcl(tmp_path, EnvSpec("e", "default"))
 
 
-def test_json_override_is_refused_by_name(tmp_path):
-    write(tmp_path, {"main.tf": VAR, "override.tf.json": '{"resource": {"aws_sqs_queue": {"q": {"name": "j"}}}}'})
-    with pytest.raises(SuiteError, match=r"override\.tf\.json:1: an override file in JSON form is not merged"):
+def test_json_override_file_is_merged(prod):
+    """zz_ops_override.tf.json: a nested block (the base has `ingress` blocks) and an object argument (the base
+    sets `tags`), and a variable default applied after security_override.tf's (lexical order, .tf and .tf.json
+    together)."""
+    admin = prod.resources["aws_security_group.admin"]
+    assert admin.values["description"] == "administration from the VPN"
+    assert admin.values["ingress"] == [{"cidr_blocks": ["10.20.0.0/16"], "description": "ssh from the VPN",
+                                        "from_port": 22, "protocol": "tcp", "to_port": 22, "ipv6_cidr_blocks": [],
+                                        "prefix_list_ids": [], "security_groups": [], "self": False}]
+    assert admin.values["tags"] == {"Access": "vpn", "Name": "shop-production-admin"}
+    assert prod.variables["queue_retention"].value == 86400
+
+
+def test_json_override_that_json_cannot_decide_is_refused_by_name(tmp_path):
+    """An object for a key the base block neither sets nor has as a block: Terraform would ask the schema."""
+    write(tmp_path, {"main.tf": VAR, "override.tf.json":
+                     '{"resource": {"aws_sqs_queue": {"q": {\n  "redrive_policy_block": {"x": 1}}}}}'})
+    with pytest.raises(SuiteError, match=r"override\.tf\.json:1: 'redrive_policy_block': JSON does not say"):
+        load_hcl(tmp_path, EnvSpec("e", "default"))
+
+
+def test_override_of_a_block_written_in_json_is_refused_by_name(tmp_path):
+    write(tmp_path, {"main.tf.json": json.dumps({"resource": {"aws_sqs_queue": {"q": {"name": "j"}}}}),
+                     "override.tf": 'resource "aws_sqs_queue" "q" {\n  name = "o"\n}\n'})
+    with pytest.raises(SuiteError, match=r"override\.tf:1: overrides a block written in main\.tf\.json"):
         load_hcl(tmp_path, EnvSpec("e", "default"))
 
 
