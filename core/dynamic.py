@@ -17,7 +17,6 @@ in source order among the static blocks of the same type. The rewrite keeps ever
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from core import hcl
 
@@ -117,7 +116,3 @@ def _object(body: hcl.Block, depth: int, shape: Shape) -> str:
     for btype, exprs in parts.items():
         items.append(f"{btype} = " + (exprs[0] if len(exprs) == 1 else f"concat({', '.join(exprs)})"))
     return "{ " + ", ".join(items) + " }"
-
-
-def has_dynamic(tf_dir: Path) -> bool:
-    return any("dynamic" in tf.read_text(encoding="utf-8") for tf in tf_dir.glob("*.tf"))

@@ -18,7 +18,6 @@ Conventions of ``Resource.values``:
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import dynamic, hcl, loading, unknowns
+from core import dynamic, hcl, loading, templates, unknowns
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -325,28 +324,32 @@ def _tfvars_names(path: Path) -> list[tuple[str, int]]:
     return sorted(((a.name, a.line) for a in doc.attrs.values()), key=lambda x: x[1])
 
 
-def _prepare_dynamic(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
-    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy whose `dynamic` blocks are
-    rewritten as `for` expressions (core/dynamic.py), so nested ones and those followed by a static block
-    are evaluated, not dropped. Returns the probes by (file name, attribute)."""
+def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
+    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy (core/loading.py) in which
+    `dynamic` blocks are rewritten as `for` expressions (core/dynamic.py: nested ones and those followed by
+    a static block are evaluated, not dropped) and templatefile() calls are inlined (core/templates.py).
+    Returns the probes of the dynamic blocks by (file name as tfparse names it, attribute)."""
     dirs = loading.module_dirs(tf_dir)  # the root and its child modules (files keyed as tfparse names them)
-    if not any(dynamic.has_dynamic(d) for d in dirs):
-        return tf_dir, {}
     rewritten, probes = {}, {}
     for tf in [f for d in dirs for f in sorted(d.glob("*.tf"))]:
         rel = os.path.relpath(tf, tf_dir.resolve())
         text = tf.read_text(encoding="utf-8")
-        if "dynamic" not in text:
-            continue
-        try:
-            new, found = dynamic.rewrite(text, str(tf))
-        except hcl.HclSyntaxError:
-            return tf_dir, {}  # tfparse reports the syntax error with its line
-        except dynamic.RewriteError as err:
-            raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
-        if found:
-            rewritten[rel] = new
+        new = text
+        if "dynamic" in text:
+            try:
+                new, found = dynamic.rewrite(text, str(tf))
+            except hcl.HclSyntaxError:
+                return tf_dir, {}  # tfparse reports the syntax error with its line
+            except dynamic.RewriteError as err:
+                raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
             probes.update({(rel, p.name): p for p in found})
+        if "templatefile" in new:
+            try:
+                new = templates.rewrite(new, tf.parent)
+            except hcl.HclSyntaxError:
+                return tf_dir, {}
+        if new != text:
+            rewritten[rel] = new
     if not rewritten:
         return tf_dir, {}
     return loading.prepared_copy(tf_dir, rewritten), probes
@@ -404,7 +407,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
 
     for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
         _tfvars(tf_dir / var_file)
-    run_dir, probes = _prepare_dynamic(prep.dir)
+    run_dir, probes = _prepare(prep.dir)
 
     def evaluate(directory: Path) -> dict:
         # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
@@ -428,10 +431,15 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
             evaluate(prep.dir)
         except tfparse.ParseError as err2:
             raise user_error(err2) from None
-        first = min(probes.values(), key=lambda p: (p.file, p.line))
-        file, line = prep.origin(os.path.relpath(first.file, prep.dir.resolve()), first.line)
-        raise SuiteError(f"the evaluator cannot expand the dynamic blocks here ({' '.join(str(err).split())[:200]})",
-                         path=str(tf_dir / file), line=line,
+        m = re.search(r"([\w./-]+\.tf):(\d+)", str(err))
+        if m:
+            file, line = prep.origin(m.group(1), int(m.group(2)))
+        else:
+            first = min(probes.values(), key=lambda p: (p.file, p.line)) if probes else None
+            file, line = prep.origin(os.path.relpath(first.file, prep.dir.resolve()), first.line) if first \
+                else ("", None)
+        raise SuiteError("the evaluator cannot expand the dynamic blocks or templatefile() calls here "
+                         f"({' '.join(str(err).split())[:200]})", path=str(tf_dir / file), line=line,
                          hint="report this with the block; --plan-json with a real plan works meanwhile") from None
     loading.check_modules(parsed, tf_dir)
 
@@ -569,8 +577,34 @@ def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):
 
 
 def _source_blocks(tf_dir: Path) -> list[tuple[str, hcl.Block]]:
-    """(file name, block) of every top-level block of the root module's .tf files, read once per run."""
-    return [(tf.name, b) for tf in sorted(tf_dir.glob("*.tf")) for b in hcl.parse_file(tf).blocks]
+    """(file name, block) of every top-level block of a module's .tf and .tf.json files, read once per run."""
+    return [(tf.name, b) for tf in sorted([*tf_dir.glob("*.tf"), *tf_dir.glob("*.tf.json")])
+            for b in (_json_blocks(tf) if tf.name.endswith(".json") else hcl.parse_file(tf).blocks)]
+
+
+def _json_blocks(path: Path) -> list[hcl.Block]:
+    """The resource and data blocks of a .tf.json file, with count/for_each as expressions (values stay tfparse's)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []  # tfparse (and core/loading.py) name the syntax error
+    out = []
+    for kind in ("resource", "data"):
+        for rtype, named in (doc.get(kind) or {}).items() if isinstance(doc, dict) else ():
+            for name, body in named.items() if isinstance(named, dict) else ():
+                body = body[0] if isinstance(body, list) and body else body
+                m = re.search(r'"' + re.escape(name) + r'"\s*:', text)
+                line = text.count("\n", 0, m.start()) + 1 if m else 1
+                attrs = {}
+                for meta in ("count", "for_each"):
+                    if isinstance(body, dict) and meta in body:
+                        v = body[meta]
+                        expr = v[2:-1] if isinstance(v, str) and v.startswith("${") and v.endswith("}") \
+                            else json.dumps(v)
+                        attrs[meta] = hcl.Attr(meta, expr, line)
+                out.append(hcl.Block(kind, (rtype, name), line, line, attrs))
+    return out
 
 
 def _block_address(block: hcl.Block) -> str | None:
@@ -598,7 +632,8 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
         if block.type == "locals":
             for name, attr in block.attrs.items():
                 local_exprs[name] = (attr.expr, conv.value(tf_locals.get(name)))
-    literals = {u for tf in tf_dir.glob("*.tf") for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
+    literals = {u for d in loading.module_dirs(tf_dir) for tf in [*d.glob("*.tf"), *d.glob("*.tf.json")]
+                for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
     base = unknowns.Scope(variables={n: v.value for n, v in variables.items()}, local_exprs=local_exprs,
                           workspace=env.workspace, resource_values=lambda a: resources[a].values
                           if a in resources else None, tf_dir=tf_dir, raw_literals=literals)
@@ -622,17 +657,64 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
             reason, expression = _why_no_instances(block, base)
         blocks[address] = BlockInfo(address=address, file=file, line=block.line, instances=tuple(instances),
                                     reason=reason, expression=expression)
+    for path, directory, scope in _module_scopes(tf_dir, parsed, conv, resources, env, literals, redact):
+        for file, block in _source_blocks(directory):
+            address = _block_address(block)
+            if address is None:
+                continue
+            address = f"{path}.{address}"
+            instances = sorted(by_block.get(address, []))
+            for inst in instances:
+                inst_scope = scope.with_instance(_instance_scope(inst, block, scope))
+                values = _fix_body(dict(resources[inst].values), raw_blocks.get(inst, {}), block, inst_scope,
+                                   conv, redact)
+                fixed[inst] = replace(resources[inst], values=_no_stray_uuids(values, literals))
+            reason, expression = ("", "") if instances else _why_no_instances(block, scope)
+            blocks[address] = BlockInfo(address=address, file=os.path.relpath(directory / file, tf_dir.resolve()),
+                                        line=block.line, instances=tuple(instances), reason=reason,
+                                        expression=expression)
     resources = {a: fixed.get(a, r) for a, r in resources.items()}
 
     out_src = {b.labels[0]: b for _f, b in sources if b.type == "output" and b.labels}
     raw_outputs = {b["__tfmeta"]["label"]: b for b in parsed.get("output", [])}
     for name, o in list(outputs.items()):
         attr = out_src[name].attrs.get("value") if name in out_src else None
-        if attr is not None:
-            value = unknowns.fix(raw_outputs.get(name, {}).get("value"), attr.expr, base, conv.ids)
-            value = o.value if value is raw_outputs.get(name, {}).get("value") else redact(value)
+        raw_value = raw_outputs.get(name, {}).get("value")
+        if attr is not None and unknowns.suspicious(raw_value, attr.expr, conv.ids, base):
+            value = redact(unknowns.fix(raw_value, attr.expr, base, conv.ids, conv.value))
             outputs[name] = replace(o, value=_no_stray_uuids(value, literals))
     return resources, outputs, blocks
+
+
+_MODULE_META = {"__tfmeta", "id", "source", "version", "count", "for_each", "providers", "depends_on"}
+
+
+def _module_scopes(tf_dir: Path, parsed: dict, conv: _HclConverter, resources: dict[str, Resource], env: EnvSpec,
+                   literals: set[str], redact) -> list[tuple[str, Path, unknowns.Scope]]:
+    """(instance path, directory, scope) of every instance of a local child module: its variables are the
+    inputs the call gives (tfparse evaluates them) over the module's defaults, its locals its own."""
+    out = []
+    for call in parsed.get("module", []):
+        meta = call.get("__tfmeta", {})
+        path, source = meta.get("path", ""), str(call.get("source", ""))
+        if not path or not source.startswith(("./", "../")):
+            continue  # a downloaded module: its resources keep tfparse's values (never a stray identifier)
+        directory = (tf_dir / Path(meta.get("filename", "")).parent / source).resolve()
+        if not directory.is_dir():
+            continue
+        variables: dict[str, Any] = {}
+        for v in parsed.get("variable", []):
+            vpath = v["__tfmeta"].get("path", "")
+            if vpath.startswith(path + ".variable.") and "." not in vpath[len(path) + 10:]:
+                variables[vpath[len(path) + 10:]] = redact(conv.value(v.get("default")))
+        variables.update({k: redact(conv.value(v)) for k, v in call.items() if k not in _MODULE_META})
+        local_exprs = {name: (attr.expr, None) for tf in sorted(directory.glob("*.tf"))
+                       for b in hcl.parse_file(tf).blocks if b.type == "locals" for name, attr in b.attrs.items()}
+        scope = unknowns.Scope(variables=variables, local_exprs=local_exprs, workspace=env.workspace,
+                               resource_values=lambda a, p=path: resources[f"{p}.{a}"].values
+                               if f"{p}.{a}" in resources else None, tf_dir=directory, raw_literals=literals)
+        out.append((path, directory, scope))
+    return out
 
 
 def _instance_scope(address: str, block: hcl.Block, base: unknowns.Scope) -> dict[str, Any]:
@@ -660,8 +742,10 @@ def _fix_body(values: dict, raw: dict, src: hcl.Block, scope: unknowns.Scope, co
         if name in _NOT_VALUES or (name not in values and name not in raw):
             continue
         raw_value = raw.get(name)
-        if unknowns.suspicious(raw_value, attr.expr, conv.ids, scope) or _lost_in_json(raw_value, attr.expr):
+        if _lost_in_json(raw_value, attr.expr):
             values[name] = redact(unknowns.render(attr.expr, scope))
+        elif unknowns.suspicious(raw_value, attr.expr, conv.ids, scope):
+            values[name] = redact(unknowns.fix(raw_value, attr.expr, scope, conv.ids, conv.value))
     dynamic_types = {b.labels[0] for b in src.blocks if b.type == "dynamic" and b.labels}
     by_type: dict[str, list[hcl.Block]] = {}
     for b in src.blocks:
@@ -710,25 +794,26 @@ def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (python-hcl2, quotes stripped; a ``.json`` one is JSON, as in Terraform;
-    each file read once per run)."""
+    """The assignments of a var file (core/hcl.py; each file read once per run; a ``.json`` one is JSON, as
+    in Terraform). Values must be constants, as Terraform requires: a reference or a function call is
+    refused with its line."""
     if loading.is_json(path):
         return loading.read_json_var_file(path)
-    text = path.read_text(encoding="utf-8")
-    return dict(_tfvars_text(str(path), text))
-
-
-@functools.lru_cache(maxsize=256)
-def _tfvars_text(path: str, text: str) -> tuple[tuple[str, Any], ...]:
-    import hcl2
-    from hcl2 import SerializationOptions
-
     try:
-        data = hcl2.loads(text, serialization_options=SerializationOptions(strip_string_quotes=True))
-    except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
-        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=path,
+        doc = hcl.parse_file(path)
+    except hcl.HclSyntaxError as err:
+        raise SuiteError(f"cannot parse var file: {err.message}", path=str(path), line=err.line,
                          hint="fix its HCL syntax") from None
-    return tuple((k, v) for k, v in data.items() if not k.startswith("__"))
+    empty = unknowns.Scope(variables={}, local_exprs={}, workspace="", resource_values=lambda _a: None,
+                           tf_dir=path.parent)
+    out = {}
+    for name, attr in doc.attrs.items():
+        code = hcl._mask_strings(attr.expr)
+        if hcl.traversals(attr.expr) or re.search(r"[^\W\d][\w-]*\s*\(", code) or "%{" in attr.expr:
+            raise SuiteError(f"the value of {name!r} is not a constant (variables and functions are not allowed "
+                             "in var files)", path=str(path), line=attr.line, hint="write the value itself")
+        out[name] = unknowns.render(attr.expr, empty)
+    return out
 
 
 def _tfvars_values(path: Path, names: set[str]) -> set[str]:

@@ -11,6 +11,7 @@ environments compare equal only if what the value is computed from is equal; nev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -59,6 +60,7 @@ class Scope:
     tf_dir: Path
     instance: Mapping[str, Any] = field(default_factory=dict)  # count.index / each.key / each.value
     template_vars: Mapping[str, Any] | None = None  # inside templatefile(): only its variables
+    bindings: Mapping[str, Any] = field(default_factory=dict)  # names a `for` of a template binds
     _locals: dict[str, Any] = field(default_factory=dict)
     _busy: set[str] = field(default_factory=set)
     raw_literals: set[str] = field(default_factory=set)  # UUID-like text written in the source
@@ -67,6 +69,9 @@ class Scope:
         s = Scope(self.variables, self.local_exprs, self.workspace, self.resource_values, self.tf_dir, instance)
         s._locals, s.raw_literals = self._locals, self.raw_literals
         return s
+
+    def bind(self, names: Mapping[str, Any]) -> Scope:
+        return dataclasses.replace(self, bindings={**self.bindings, **names})
 
     def local(self, name: str) -> Any:
         if name in self._locals:
@@ -88,7 +93,7 @@ class Scope:
 
 def suspicious(value: Any, expr: str, ids: Mapping[str, str], scope: Scope) -> bool:
     """Whether tfparse's ``value`` for ``expr`` cannot be trusted."""
-    if NONDETERMINISTIC.search(expr) or _TEMPLATEFILE.search(expr):
+    if NONDETERMINISTIC.search(expr):
         return True
     if any(t.split(".", 1)[0].startswith("random_") for _, _, t in hcl.traversals(expr)):
         return True
@@ -123,12 +128,44 @@ def _raw_or_unmapped(value: Any, ids: Mapping[str, str], scope: Scope) -> bool:
     return False
 
 
-def fix(value: Any, expr: str, scope: Scope, ids: Mapping[str, str] | None = None) -> Any:
-    """tfparse's ``value`` of ``expr`` where it can be trusted, else the value evaluated from source."""
-    ids = ids or {}
+def fix(value: Any, expr: str, scope: Scope, ids: Mapping[str, str] | None = None,
+        convert: Callable[[Any], Any] | None = None) -> Any:
+    """tfparse's ``value`` of ``expr`` (through ``convert``) where it can be trusted, else the value evaluated
+    from source. When only a part of a structured value is wrong (a null or a raw template inside a map),
+    the structure is kept and only that part is replaced."""
+    ids, convert = ids or {}, convert or (lambda v: v)
     if not suspicious(value, expr, ids, scope):
-        return value
-    return render(expr, scope)
+        return convert(value)
+    rendered = render(expr, scope)
+    structured = (isinstance(value, list) and not all(v is None for v in value)) or \
+        (isinstance(value, dict) and "__attribute__" not in value)
+    random = NONDETERMINISTIC.search(expr) or any(t.split(".", 1)[0].startswith("random_")
+                                                  for _, _, t in hcl.traversals(expr))
+    if structured and _is_marker(rendered) and not random:
+        return _repair(value, rendered, scope, ids, convert)
+    return rendered
+
+
+def _is_marker(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+
+
+def _repair(value: Any, whole: str, scope: Scope, ids: Mapping[str, str], convert) -> Any:
+    if value is None:
+        return whole
+    if isinstance(value, str):
+        if _RAW_REF.search(value):
+            return render_template(value, scope)  # tfparse's raw source text of a template
+        if any(u not in ids and u not in scope.raw_literals for u in UUID.findall(value)):
+            return whole
+        return convert(value)
+    if isinstance(value, dict):
+        if "__attribute__" in value:
+            return render(str(value["__attribute__"]).replace(".[", "["), scope)
+        return {k: _repair(v, whole, scope, ids, convert) for k, v in value.items() if k not in ("__tfmeta", "id")}
+    if isinstance(value, list):
+        return [_repair(v, whole, scope, ids, convert) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -154,6 +191,9 @@ def render(expr: str, scope: Scope) -> Any:
         return marker(substitute(t, scope)) if value is UNRESOLVED else value
     if _TEMPLATEFILE.match(t) and t.endswith(")"):
         return templatefile(t[t.index("(") + 1:-1], scope)
+    call = _call(t, scope)
+    if call is not UNRESOLVED:
+        return call
     cond = _conditional(t, scope)
     if cond is not UNRESOLVED:
         return cond
@@ -163,6 +203,63 @@ def render(expr: str, scope: Scope) -> Any:
         items = [i for i in hcl.split_top(t[1:-1], ",") if i.strip()]
         return [render(i, scope) for i in items]
     return marker(substitute(t, scope))
+
+
+def _jsonencode(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _format(spec: str, *args: Any) -> str:
+    values = iter(args)
+    return re.sub(r"%[sdvq%]", lambda m: "%" if m.group(0) == "%%" else str(next(values)), spec)
+
+
+# Pure functions Terraform evaluates before apply, applied here when every argument is known.
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "upper": str.upper, "lower": str.lower, "trimspace": str.strip, "tostring": str,
+    "join": lambda sep, *lists: sep.join(str(x) for lst in lists for x in lst),
+    "length": len, "concat": lambda *lists: [x for lst in lists for x in lst],
+    "lookup": lambda m, k, *d: m[k] if k in m else (d[0] if d else UNRESOLVED),
+    "replace": lambda text, old, new: text.replace(old, new) if not (old.startswith("/") and old.endswith("/"))
+    else UNRESOLVED,
+    "format": _format, "coalesce": lambda *xs: next((x for x in xs if x not in (None, "")), UNRESOLVED),
+    "jsonencode": _jsonencode, "min": min, "max": max, "tolist": list, "toset": lambda xs: sorted(set(xs)),
+    "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
+    "flatten": lambda xs: [y for x in xs for y in (x if isinstance(x, list) else [x])],
+}
+# These only move values around: an argument may hold values known after apply, not be one.
+STRUCTURAL = {"merge", "concat", "flatten", "tolist", "lookup", "length"}
+
+
+def _call(t: str, scope: Scope) -> Any:
+    m = re.match(r"([a-z][a-z0-9_]*)\s*\(", t)
+    if not m or m.group(1) not in FUNCTIONS or not t.endswith(")"):
+        return UNRESOLVED
+    inner = t[m.end():-1]
+    if len(hcl.split_top(inner, ")")) != 1:
+        return UNRESOLVED
+    args = [render(a, scope) for a in hcl.split_top(inner, ",") if a.strip()]
+    if m.group(1) in STRUCTURAL:
+        if any(_is_marker(a) or a is UNRESOLVED for a in args) or (m.group(1) == "lookup" and _uncertain(args[1:])):
+            return UNRESOLVED
+    elif any(_uncertain(a) for a in args):
+        return UNRESOLVED
+    try:
+        value = FUNCTIONS[m.group(1)](*args)
+    except (TypeError, ValueError, KeyError, StopIteration, AttributeError):
+        return UNRESOLVED
+    return value
+
+
+def _uncertain(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value or value == UNRESOLVED
+    if isinstance(value, list):
+        return any(_uncertain(v) for v in value)
+    if isinstance(value, dict):
+        return any(_uncertain(v) for v in value.values())
+    return value is UNRESOLVED
 
 
 def _object(inner: str, scope: Scope) -> Any:
@@ -207,23 +304,75 @@ def _truth(text: str, scope: Scope) -> Any:
 
 
 def render_template(body: str, scope: Scope) -> str:
+    text, _i, _stop = _parts(hcl.template_parts(body), 0, scope, ())
+    return text
+
+
+def _parts(parts: list, i: int, scope: Scope, stops: tuple[str, ...]) -> tuple[str, int, str]:
+    """Render ``parts[i:]`` up to a directive in ``stops``; returns (text, index after it, that directive)."""
     out = ""
-    for kind, text in hcl.template_parts(body):
+    while i < len(parts):
+        kind, text = parts[i]
+        i += 1
         if kind == "lit":
             out += text
-        elif kind == "directive":
-            out += "%{" + substitute(text, scope) + "}"
+        elif kind == "interp":
+            out += _interp(text, scope)
         else:
-            value = render(text, scope)
-            if isinstance(value, bool):
-                out += "true" if value else "false"
-            elif isinstance(value, int | float | str):
-                out += str(value)
-            elif value is None:
-                out += marker("null")
+            word = text.split(None, 1)[0] if text.split() else ""
+            if word in stops:
+                return out, i, word
+            if word == "for":
+                rendered, i = _for(text, parts, i, scope)
+                out += rendered
+            elif word == "if":
+                rendered, i = _if(text, parts, i, scope)
+                out += rendered
             else:
-                out += marker(substitute(text, scope))
-    return out
+                out += "%{" + substitute(text, scope) + "}"
+    return out, i, ""
+
+
+def _interp(text: str, scope: Scope) -> str:
+    value = render(text, scope)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    if value is None:
+        return marker("null")
+    return marker(substitute(text, scope))
+
+
+def _for(directive: str, parts: list, i: int, scope: Scope) -> tuple[str, int]:
+    m = re.fullmatch(r"for\s+([^\W\d][\w-]*)(?:\s*,\s*([^\W\d][\w-]*))?\s+in\s+(.+)", directive, re.S)
+    start = i
+    _body, end, _stop = _parts(parts, i, scope, ("endfor",))  # where the loop ends (rendered again below)
+    collection = render(m.group(3), scope) if m else UNRESOLVED
+    if isinstance(collection, dict):
+        pairs = sorted(collection.items())
+    elif isinstance(collection, list):
+        pairs = list(enumerate(collection))
+    else:
+        return "%{" + substitute(directive, scope) + "}" + _body + "%{endfor}", end
+    out = ""
+    for key, value in pairs:
+        names = {m.group(2): value, m.group(1): key} if m.group(2) else {m.group(1): value}
+        text, _e, _s = _parts(parts, start, scope.bind(names), ("endfor",))
+        out += text
+    return out, end
+
+
+def _if(directive: str, parts: list, i: int, scope: Scope) -> tuple[str, int]:
+    then, i, stop = _parts(parts, i, scope, ("else", "endif"))
+    other = ""
+    if stop == "else":
+        other, i, _stop = _parts(parts, i, scope, ("endif",))
+    cond = _truth(directive[2:], scope)
+    if cond is UNRESOLVED:
+        return "%{" + substitute(directive, scope) + "}" + then + ("%{else}" + other if stop == "else" else "") + \
+            "%{endif}", i
+    return (then if cond else other), i
 
 
 def templatefile(args: str, scope: Scope) -> Any:
@@ -249,6 +398,8 @@ def resolve(text: str, scope: Scope) -> Any:
     root, steps = m.group(0), _steps(text[m.end():], scope)
     if steps is None:
         return UNRESOLVED
+    if root in scope.bindings:
+        return _index(scope.bindings[root], steps)
     if scope.template_vars is not None:
         return _index(scope.template_vars.get(root, UNRESOLVED), steps) if root in scope.template_vars \
             else UNRESOLVED

@@ -11,7 +11,7 @@ import pytest
 from core import hcl
 from core.errors import SuiteError
 from core.model import UNKNOWN_INSTANCES, EnvSpec, _tfvars_names, load_hcl
-from tests.helpers import copy_tf, mutate, run_pytest
+from tests.helpers import TF_DIR, copy_tf, mutate, run_pytest
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "values" / "app"
 PROD = EnvSpec("production", "default", (), "production")
@@ -38,11 +38,15 @@ def test_heredoc_mixing_known_and_unknown_parts(corpus):
 
 
 def test_templatefile_is_evaluated(corpus):
+    """tfparse yields null for templatefile(): known parts, functions and directives are evaluated now."""
     user_data = corpus["staging"].resources["aws_instance.app"].values["user_data"]
     assert user_data == ('#!/bin/bash\n# staging instance (workspace staging)\necho "listening on 8080" > /etc/motd\n'
                          'echo "account ${data.aws_caller_identity.me.account_id}" >> /etc/motd\n'
-                         'echo "${HOME} stays a shell variable"\n')
-    assert corpus["production"].outputs["user_data"].value.startswith("#!/bin/bash\n# production instance")
+                         'echo "allow 22 for STAGING" >> /etc/motd\necho "allow 443 for STAGING" >> /etc/motd\n'
+                         'echo "not production"\necho "${HOME} stays a shell variable"\n')
+    prod = corpus["production"].outputs["user_data"].value
+    assert prod.startswith("#!/bin/bash\n# production instance") and 'echo "production only"' in prod
+    assert 'allow 443 for PRODUCTION' in prod and "allow 80" not in prod
 
 
 def test_templatefile_with_a_missing_file_is_refused_by_name(tmp_path):
@@ -83,14 +87,17 @@ def test_acm_validation_for_each_is_an_unknown_instance_set(corpus):
     assert corpus["staging"].blocks["aws_acm_certificate.main"].reason == "count is 0"
 
 
-def test_every_resource_block_is_accounted_for(corpus):
+@pytest.mark.parametrize("directory", [CORPUS, CORPUS.parent / "dynamic", TF_DIR], ids=["app", "dynamic", "terraform"])
+def test_every_resource_block_is_accounted_for(directory):
     written = {f"{b.labels[0]}.{b.labels[1]}" if b.type == "resource" else f"data.{b.labels[0]}.{b.labels[1]}"
-               for tf in CORPUS.glob("*.tf") for b in hcl.parse_file(tf).blocks if b.type in ("resource", "data")}
-    for model in corpus.values():
+               for tf in directory.glob("*.tf") for b in hcl.parse_file(tf).blocks if b.type in ("resource", "data")}
+    for env in (PROD, STAGING):
+        model = load_hcl(directory, env)
         assert set(model.blocks) == written
         for block in model.blocks.values():
             assert block.instances or block.reason, block
             assert all(a in model.resources for a in block.instances)
+        assert {a for b in model.blocks.values() for a in b.instances} == set(model.resources)
 
 
 def test_parity_sees_an_unknown_instance_set(corpus):
@@ -198,3 +205,83 @@ def _findings(doc) -> list:
                 walk(v)
     walk(doc)
     return out
+
+
+def test_var_file_values_are_read_without_python_hcl2(tmp_path):
+    """python-hcl2 was most of the evaluation time (issue 12) and skipped what it could not parse."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.model import load_hcl, EnvSpec; "
+            "load_hcl('terraform', EnvSpec('s', 'staging', ('staging.tfvars',))); print('hcl2' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=CORPUS.parent.parent.parent.parent)
+    assert out.stdout.strip() == "False"
+
+
+def test_var_file_value_that_is_not_a_constant_is_refused_with_its_line(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "a" {\n  default = "x"\n}\nvariable "b" {\n  default = "y"\n}\n')
+    (tmp_path / "s.tfvars").write_text('a = "fine"\nb = "${var.a}-x"\n')
+    with pytest.raises(SuiteError, match=r"s\.tfvars:2: the value of 'b' is not a constant"):
+        load_hcl(tmp_path, EnvSpec("s", "s", ("s.tfvars",)))
+
+
+def test_a_wrong_part_of_a_map_is_replaced_the_map_kept(tmp_path):
+    """tfparse writes null (or raw text) for one part of a map: only that part is unknown, tags stay a map."""
+    (tmp_path / "main.tf").write_text('''variable "env" {
+  default = "prod"
+}
+data "aws_caller_identity" "me" {}
+locals {
+  common = { Env = var.env, Team = "core" }
+  alarms = { a = { dims = { Acct = data.aws_caller_identity.me.account_id }, name = "n-${var.env}" } }
+}
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_instance" "a" {
+  tags = merge(local.common, { Name = "x-${data.aws_caller_identity.me.account_id}-${var.env}", Vpc = aws_vpc.v.arn })
+  d    = local.alarms
+  c    = cidrsubnet("10.0.0.0/16", 8, 1)
+}
+''')
+    values = load_hcl(tmp_path, PROD).resources["aws_instance.a"].values
+    assert values["tags"] == {"Env": "prod", "Team": "core", "Name": "x-${data.aws_caller_identity.me.account_id}-prod",
+                              "Vpc": "${aws_vpc.v.arn}"}
+    assert values["d"] == {"a": {"dims": {"Acct": "${data.aws_caller_identity.me.account_id}"}, "name": "n-prod"}}
+    assert values["c"] == "10.0.1.0/24"  # what tfparse evaluates stays its value
+
+
+def test_module_values_are_evaluated_with_the_module_inputs(tmp_path):
+    (tmp_path / "modules" / "app").mkdir(parents=True)
+    (tmp_path / "main.tf").write_text('''variable "env" {
+  default = "production"
+}
+module "app" {
+  source = "./modules/app"
+  label  = "app-${var.env}"
+}
+''')
+    (tmp_path / "staging.tfvars").write_text('env = "staging"\n')
+    (tmp_path / "modules" / "app" / "main.tf").write_text('''variable "label" {
+  type = string
+}
+data "aws_caller_identity" "me" {}
+data "aws_subnets" "all" {}
+resource "aws_ssm_parameter" "p" {
+  name  = "/x"
+  type  = "String"
+  value = "${data.aws_caller_identity.me.account_id}:${var.label}:${uuid()}"
+}
+resource "aws_route53_record" "r" {
+  for_each = toset(data.aws_subnets.all.ids)
+  name     = each.key
+}
+''')
+    prod, stg = load_hcl(tmp_path, PROD), load_hcl(tmp_path, EnvSpec("staging", "staging", ("staging.tfvars",)))
+    assert prod.resources["module.app.aws_ssm_parameter.p"].values["value"] == \
+        "${data.aws_caller_identity.me.account_id}:app-production:${uuid()}"
+    assert stg.resources["module.app.aws_ssm_parameter.p"].values["value"] == \
+        "${data.aws_caller_identity.me.account_id}:app-staging:${uuid()}"
+    block = prod.blocks["module.app.aws_route53_record.r"]
+    assert block.unknown and block.file == "modules/app/main.tf" and "data.aws_subnets.all.ids" in block.expression

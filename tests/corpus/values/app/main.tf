@@ -39,6 +39,7 @@ locals {
     environment = var.environment
     workspace   = terraform.workspace
     port        = 8080
+    ports       = [22, 443]
     account     = data.aws_caller_identity.me.account_id
   })
 }
@@ -111,6 +112,7 @@ output "user_data" {
     environment = var.environment
     workspace   = terraform.workspace
     port        = 8080
+    ports       = var.environment == "production" ? [443] : [80, 443]
     account     = "fixed"
   })
 }
