@@ -121,8 +121,8 @@ def _installed(root: Path) -> dict[str, str]:
     return {m.get("Key", ""): m.get("Dir", "") for m in doc.get("Modules") or [] if isinstance(m, dict)}
 
 
-def _module_key(path: str) -> str:
-    """'module.a["x"].module.b[0]' -> 'a.b'."""
+def module_key(path: str) -> str:
+    """Terraform's module key of an address: 'module.a["x"].module.b[0].aws_c.d' -> 'a.b'; root: ''."""
     return ".".join(re.findall(r"module\.([^.\[]+)", path))
 
 
@@ -134,9 +134,10 @@ def check_modules(parsed: dict, root: Path) -> list[ModuleCall]:
     """
     installed = _installed(root)
     calls: dict[str, ModuleCall] = {}
+    known: list[Path] = []  # module_dirs(root), computed when needed
     for block in parsed.get("module", []):
         meta = block.get("__tfmeta", {})
-        key = _module_key(meta.get("path", ""))
+        key = module_key(meta.get("path", ""))
         if key in calls:
             continue
         call = ModuleCall(key, str(block.get("source", "")), meta.get("filename", ""), meta.get("line_start", 0))
@@ -156,6 +157,10 @@ def check_modules(parsed: dict, root: Path) -> list[ModuleCall]:
         else:
             target = root / installed[key]
         _check_syntax(target)
+        if config_files(target)[1] and target.resolve() not in (known := known or module_dirs(root)):
+            raise SuiteError(f'module "{name}": its override files were not merged (the module was not found '
+                             "before evaluation)", path=str(where), line=call.line,
+                             hint="write its source as a literal string, or use the exact evaluator")
     return sorted(calls.values(), key=lambda c: c.key)
 
 
@@ -203,13 +208,15 @@ def module_dirs(root: Path) -> list[Path]:
 
 
 def _module_sources(directory: Path) -> list[tuple[str, str]]:
+    """(name, source) of the module calls in one module directory (a source is always a literal string)."""
+    from core import hcl
+
     out = []
     for f in sorted(directory.glob("*.tf")):
-        text = f.read_text(errors="replace")
-        for m in re.finditer(r'^\s*module\s+"([^"]+)"\s*\{(.*?)^\}', text, re.M | re.S):
-            s = re.search(r'^\s*source\s*=\s*"([^"]+)"', m.group(2), re.M)
-            if s:
-                out.append((m.group(1), s.group(1)))
+        for b in hcl.parse_file(f).blocks:
+            source = b.attrs.get("source")
+            if b.type == "module" and b.labels and source is not None and hcl.unquote(source.expr):
+                out.append((b.labels[0], hcl.unquote(source.expr)))
     for f in sorted(directory.glob("*.tf.json")):
         with contextlib.suppress(json.JSONDecodeError, AttributeError):
             for name, body in (json.loads(f.read_text()).get("module") or {}).items():
@@ -400,15 +407,115 @@ def _json_keys(f: Path) -> set[tuple]:
     return keys
 
 
+# JSON override files are turned into the HCL blocks they stand for. JSON cannot say whether an object is a
+# nested block or an object-valued argument (Terraform asks the provider's schema): the base block decides
+# (a block type it has, or an argument it sets); what neither tells is refused by name.
+_ALWAYS_BLOCKS = {"lifecycle", "provisioner", "connection", "validation", "precondition", "postcondition",
+                  "default_tags", "assume_role", "assume_role_with_web_identity", "endpoints", "ignore_tags"}
+_REFERENCE_ARGS = {"depends_on", "provider", "providers", "ignore_changes", "replace_triggered_by"}
+
+
+def _hcl_string(text: str, literal: bool = False) -> str:
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    text = text.replace("\t", "\\t")
+    if literal:  # a variable's default in JSON is a value, not a template
+        text = text.replace("${", "$${").replace("%{", "%%{")
+    return f'"{text}"'
+
+
+def _hcl_value(value, literal: bool = False, raw: bool = False) -> str:
+    """A JSON configuration value as HCL: strings are templates (``raw``: references, as in depends_on)."""
+    if isinstance(value, str):
+        if raw:
+            return value[2:-1] if value.startswith("${") and value.endswith("}") else value
+        return _hcl_string(value, literal)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl_value(v, literal, raw) for v in value) + "]"
+    return "{\n" + "\n".join(f"{json.dumps(k)} = {_hcl_value(v, literal, raw)}" for k, v in value.items()) + "\n}"
+
+
+def _json_items(body: dict, base: list[_Item] | None, kind: str, file: str, line: int, where: Path) -> list[_Item]:
+    items = []
+    for key, value in body.items():
+        if key == "//":
+            continue  # a comment in Terraform's JSON syntax
+        base_kinds = {i.kind for i in base or [] if i.name == key}
+        objects = isinstance(value, dict) or (isinstance(value, list) and bool(value) and
+                                              all(isinstance(v, dict) for v in value))
+        if key == "dynamic" and isinstance(value, dict):
+            for label, d in value.items():
+                for one in d if isinstance(d, list) else [d]:
+                    sub = _json_items(one, next((i.sub for i in base or [] if i.name == label), None), "block",
+                                      file, line, where)
+                    text = f'dynamic "{label}" {{\n' + "\n".join(i.text for i in sub) + "\n}"
+                    items.append(_Item("block", label, text, line, file, sub, f'dynamic "{label}" {{', True))
+        elif objects and ("block" in base_kinds or key in _ALWAYS_BLOCKS or (key == "content" and kind == "block")):
+            for one in value if isinstance(value, list) else [value]:
+                sub_base = [s for i in base or [] if i.name == key and i.kind == "block" for s in i.sub]
+                sub = _json_items(one, sub_base, "block", file, line, where)
+                text = f"{key} {{\n" + "\n".join(i.text for i in sub) + "\n}"
+                items.append(_Item("block", key, text, line, file, sub, f"{key} {{"))
+        elif objects and "attr" not in base_kinds and kind != "locals":
+            raise SuiteError(f"{key!r}: JSON does not say whether this is a nested block or an argument, and the "
+                             "base block has neither", path=str(where), line=line,
+                             hint="write this override in HCL, or use the exact evaluator")
+        else:
+            literal = kind == "variable" and key == "default"
+            raw = key in _REFERENCE_ARGS or (kind == "variable" and key == "type")
+            items.append(_Item("attr", key, f"{key} = {_hcl_value(value, literal, raw)}", line, file))
+    return items
+
+
+def _json_blocks(f: Path, root: Path, index: dict[tuple, _Block]) -> list[_Block]:
+    """The blocks of a JSON override file, as HCL blocks (each at the line its name is written on)."""
+    text = f.read_text()
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SuiteError(f"not valid JSON ({err.msg})", path=str(f), line=err.lineno,
+                         hint="fix the override file's JSON syntax") from None
+    rel = os.path.relpath(f, root)
+
+    def line_of(name: str) -> int:
+        m = re.search(r'"' + re.escape(name) + r'"\s*:', text)
+        return text.count("\n", 0, m.start()) + 1 if m else 1
+
+    blocks = []
+    for kind, body in (doc.items() if isinstance(doc, dict) else ()):
+        for part in body if isinstance(body, list) else [body]:
+            if kind == "terraform" or not isinstance(part, dict):
+                continue
+            if kind == "locals":
+                items = _json_items(part, None, "locals", rel, line_of(next(iter(part), kind)), f)
+                blocks.append(_Block("locals", (), rel, items[0].line if items else 1, 0, 0, "locals {", items))
+                continue
+            labelled = [((t, n), b) for t, named in part.items() for n, b in named.items()] \
+                if kind in ("resource", "data") else [((n,), b) for n, b in part.items()]
+            for labels, bodies in labelled:
+                for one in bodies if isinstance(bodies, list) else [bodies]:
+                    line = line_of(labels[-1])
+                    if kind == "provider":
+                        alias = one.get("alias", "") if isinstance(one, dict) else ""
+                        key = ("provider", *labels, alias)
+                    else:
+                        key = (kind, *labels)
+                    base = index.get(key)
+                    items = _json_items(one, base.items if base else None, kind, rel, line, f)
+                    blocks.append(_Block(kind, labels, rel, line, 0, 0, "", items))
+    return blocks
+
+
 def _merge_module(directory: Path, root: Path) -> dict[str, _Text] | None:
     """The rewritten primary files of one module directory (None when it has no override files)."""
     primaries, overrides = config_files(directory)
     if not overrides:
         return None
-    for f in overrides:
-        if f.name.endswith(".json"):
-            raise SuiteError("an override file in JSON form is not merged by the fast evaluator", path=str(f),
-                             line=1, hint="write it as an HCL override file (.tf), or use the exact evaluator")
     in_json = {k: f for f in primaries if f.name.endswith(".tf.json") for k in _json_keys(f)}
     files = {os.path.relpath(f, root): _parse_blocks(f, root) for f in primaries if f.name.endswith(".tf")}
     index: dict[tuple, _Block] = {}
@@ -428,7 +535,7 @@ def _merge_module(directory: Path, root: Path) -> dict[str, _Text] | None:
                              hint="write the base block in HCL, or use the exact evaluator")
 
     for f in overrides:
-        for ob in _parse_blocks(f, root):
+        for ob in _json_blocks(f, root, index) if f.name.endswith(".json") else _parse_blocks(f, root):
             if ob.type == "terraform":
                 continue  # backend and version settings: nothing the model reads
             if ob.type == "locals":

@@ -66,6 +66,8 @@ class Resource:
     block_lines: Mapping[str, int] = field(default_factory=dict)
     # Plan JSON only: the attributes the configuration sets (the rest are provider defaults or computed).
     configured: frozenset[str] | None = None
+    # The provider configuration it uses: "aws", or "aws.<alias>" (its `provider`, or its module's `providers`).
+    provider: str = "aws"
 
     def line_of(self, path: str) -> int:
         """Line of the innermost nested block that contains attribute ``path`` (e.g. ``ingress[1].from_port``)."""
@@ -150,6 +152,14 @@ class EnvModel:
     @property
     def name(self) -> str:
         return self.env.name
+
+    def default_tags_for(self, resource: Resource) -> Mapping[str, Any]:
+        """The default_tags of the provider configuration ``resource`` uses."""
+        if resource.provider == "aws" or resource.provider not in self.providers:
+            return self.default_tags
+        blocks = self.providers[resource.provider].get("default_tags")
+        tags = blocks[0].get("tags") if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) else {}
+        return tags if isinstance(tags, dict) else {}
 
     def managed(self) -> dict[str, Resource]:
         return {a: r for a, r in self.resources.items() if r.mode == "managed"}
@@ -454,6 +464,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
 
     resources: dict[str, Resource] = {}
     raw_blocks: dict[str, dict] = {}  # address -> tfparse's block, for the value pass below
+    provider_maps = _provider_maps(parsed, prep)
     for _rtype, blocks in parsed.items():
         for block in blocks if isinstance(blocks, list) else [blocks]:
             meta = block.get("__tfmeta", {})
@@ -466,9 +477,13 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
             raw_blocks[address] = block
             file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
             end_file, line_end = prep.origin(meta["filename"], meta.get("line_end", 0))
+            names = provider_maps.get(loading.module_key(address), {})
+            own = block.get("provider")
+            own = str(own.get("__attribute__", "")) if isinstance(own, dict) else str(own or "aws")
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
                                           file=file, line=line, line_end=line_end if end_file == file else line,
-                                          block_lines=_origin_lines(prep, meta["filename"], file, lines))
+                                          block_lines=_origin_lines(prep, meta["filename"], file, lines),
+                                          provider=names.get(own, own))
 
     given: dict[str, Any] = {}  # values the var files give (the last file wins, as in Terraform)
     for var_file in var_files:
@@ -513,6 +528,33 @@ def _origin_lines(prep: loading.Prepared, prepared_file: str, file: str, lines: 
         if f == file:
             out[path] = origin
     return out
+
+
+def _provider_maps(parsed: dict, prep: loading.Prepared) -> dict[str, dict[str, str]]:
+    """Per module key ("" = root, "web", "web.logs"): which root provider configuration each provider name used
+    inside it stands for. A module gets its parent's default `aws` unless its call passes `providers = {...}`
+    (tfparse does not evaluate that argument: it is read from the source)."""
+    aliases = [f"aws.{p['alias']}" for p in parsed.get("provider", []) if isinstance(p.get("alias"), str)
+               and str(p["__tfmeta"].get("path", "")).startswith("provider.")]
+    maps: dict[str, dict[str, str]] = {"": {"aws": "aws", **{a: a for a in aliases}}}
+    calls = {}
+    for block in parsed.get("module", []):
+        meta = block.get("__tfmeta", {})
+        calls.setdefault(loading.module_key(meta.get("path", "")), meta)
+    for key in sorted(calls, key=lambda k: k.count(".")):
+        meta, parent = calls[key], maps.get(key.rpartition(".")[0], {"aws": "aws"})
+        try:
+            found = [b for b in hcl.parse_file(prep.dir / meta.get("filename", "")).blocks
+                     if b.type == "module" and b.labels and b.labels[0] == key.rsplit(".", 1)[-1]]
+        except (OSError, hcl.HclSyntaxError):
+            found = []
+        passed = found[0].attrs.get("providers") if found else None
+        if passed is None:
+            maps[key] = {"aws": parent.get("aws", "aws")}
+        else:
+            pairs = re.findall(r"(?<![\w.])(aws(?:\.[\w-]+)?)\s*=\s*(aws(?:\.[\w-]+)?)\b", passed.expr)
+            maps[key] = {inner: parent.get(outer, outer) for inner, outer in pairs}
+    return maps
 
 
 def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):

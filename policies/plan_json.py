@@ -52,12 +52,13 @@ def references(value: str) -> list[str]:
     m = _REF_RE.match(value)
     if not m or m.group(1).startswith(("var.", "local.", "each.", "count.", "self.", "path.", "terraform.")):
         return []
-    target = m.group(1)
+    module, target = module_address(m.group(1))  # a child module's resource: module.x["k"].aws_y.z
     parts = re.sub(r"\[[^\]]*\]", "", target).split(".")
     depth = 3 if parts[0] == "data" else 2
     refs = [target + ".id", target] if len(parts) == depth else [target]  # a bare address stands for `.id`
     block = ".".join(parts[:depth])
-    return refs if block in refs else [*refs, block]
+    refs = refs if block in refs else [*refs, block]
+    return [f"{module}.{r}" for r in refs] if module else refs
 
 
 def _split(value: Any, key: str = "") -> tuple[Any, Any, Any, Any]:
@@ -119,6 +120,19 @@ def _values(resource: Resource, model: EnvModel, buckets: dict[str, str]) -> tup
     return known, unknown, expr, sensitive
 
 
+def _relative(expr: Any, module: str) -> Any:
+    """Configuration expressions of a module's block name the module's own resources as Terraform does:
+    relative to the module (``aws_instance.this``, not ``module.web["a"].aws_instance.this``)."""
+    if isinstance(expr, list):
+        return [_relative(e, module) for e in expr]
+    if isinstance(expr, dict):
+        out = {k: _relative(v, module) for k, v in expr.items() if k != "references"}
+        if "references" in expr:
+            out["references"] = [r[len(module) + 1:] if r.startswith(module + ".") else r for r in expr["references"]]
+        return out
+    return expr
+
+
 def _module(tree: dict, module: str) -> dict:
     """The ``child_modules`` entry of ``tree`` for module instance ``module`` (created on first use)."""
     node = tree
@@ -173,8 +187,8 @@ def plan_json(model: EnvModel) -> dict[str, Any]:
         if (calls, block) not in seen_blocks:
             seen_blocks.add((calls, block))
             (_module_call(config_root, module) if module else config_root)["resources"].append(
-                {"address": block, "mode": mode, "type": rtype, "name": name, "provider_config_key": "aws",
-                 "expressions": expr, "schema_version": 0})
+                {"address": block, "mode": mode, "type": rtype, "name": name, "provider_config_key": r.provider,
+                 "expressions": _relative(expr, module) if module else expr, "schema_version": 0})
     region = (model.providers.get("aws") or {}).get("region")
     if not isinstance(region, str) or is_unknown(region):
         region = model.variables["aws_region"].value if "aws_region" in model.variables else None
@@ -186,7 +200,9 @@ def plan_json(model: EnvModel) -> dict[str, Any]:
         "resource_changes": changes,
         "configuration": {
             "provider_config": {"aws": {"name": "aws", "full_name": PROVIDER,
-                                        "expressions": {"region": {"constant_value": region}} if region else {}}},
+                                        "expressions": {"region": {"constant_value": region}} if region else {}},
+                                **{key: {"name": "aws", "full_name": PROVIDER, "alias": key.split(".", 1)[1]}
+                                   for key in model.providers if key != "aws"}},
             "root_module": config_root,
         },
         "codedetect": {"environment": model.name, "source": model.source,

@@ -138,8 +138,8 @@ def test_override_replaces_static_and_dynamic_blocks_alike(prod):
 
 def test_override_local_value_and_variable_default(prod):
     assert prod.resources["aws_security_group.admin"].values["ingress"][0]["cidr_blocks"] == ["10.20.0.0/16"]
-    assert prod.variables["queue_retention"].value == 345600
-    assert prod.resources["aws_sqs_queue.orders"].values["message_retention_seconds"] == 345600
+    assert prod.variables["queue_retention"].value == 86400
+    assert prod.resources["aws_sqs_queue.orders"].values["message_retention_seconds"] == 86400
 
 
 def test_override_files_apply_in_lexical_order_and_lifecycle_merges(tmp_path):
@@ -169,9 +169,31 @@ def test_override_without_base_is_refused_like_terraform(tmp_path, override, mes
         load_hcl(tmp_path, EnvSpec("e", "default"))
 
 
-def test_json_override_is_refused_by_name(tmp_path):
-    write(tmp_path, {"main.tf": VAR, "override.tf.json": '{"resource": {"aws_sqs_queue": {"q": {"name": "j"}}}}'})
-    with pytest.raises(SuiteError, match=r"override\.tf\.json:1: an override file in JSON form is not merged"):
+def test_json_override_file_is_merged(prod):
+    """zz_ops_override.tf.json: a nested block (the base has `ingress` blocks) and an object argument (the base
+    sets `tags`), and a variable default applied after security_override.tf's (lexical order, .tf and .tf.json
+    together)."""
+    admin = prod.resources["aws_security_group.admin"]
+    assert admin.values["description"] == "administration from the VPN"
+    assert admin.values["ingress"] == [{"cidr_blocks": ["10.20.0.0/16"], "description": "ssh from the VPN",
+                                        "from_port": 22, "protocol": "tcp", "to_port": 22, "ipv6_cidr_blocks": [],
+                                        "prefix_list_ids": [], "security_groups": [], "self": False}]
+    assert admin.values["tags"] == {"Access": "vpn", "Name": "shop-production-admin"}
+    assert prod.variables["queue_retention"].value == 86400
+
+
+def test_json_override_that_json_cannot_decide_is_refused_by_name(tmp_path):
+    """An object for a key the base block neither sets nor has as a block: Terraform would ask the schema."""
+    write(tmp_path, {"main.tf": VAR, "override.tf.json":
+                     '{"resource": {"aws_sqs_queue": {"q": {\n  "redrive_policy_block": {"x": 1}}}}}'})
+    with pytest.raises(SuiteError, match=r"override\.tf\.json:1: 'redrive_policy_block': JSON does not say"):
+        load_hcl(tmp_path, EnvSpec("e", "default"))
+
+
+def test_override_of_a_block_written_in_json_is_refused_by_name(tmp_path):
+    write(tmp_path, {"main.tf.json": json.dumps({"resource": {"aws_sqs_queue": {"q": {"name": "j"}}}}),
+                     "override.tf": 'resource "aws_sqs_queue" "q" {\n  name = "o"\n}\n'})
+    with pytest.raises(SuiteError, match=r"override\.tf:1: overrides a block written in main\.tf\.json"):
         load_hcl(tmp_path, EnvSpec("e", "default"))
 
 
@@ -242,6 +264,16 @@ def test_plan_json_writes_module_resources_as_terraform_does(prod):
     assert {r["address"] for r in calls["web"]["module"]["resources"]} >= {"aws_instance.this"}
     assert "logs" in calls["web"]["module"]["module_calls"]
     assert not any(r["address"].startswith("module.") for r in doc["planned_values"]["root_module"]["resources"])
+
+
+def test_plan_json_references_inside_a_module_are_relative(prod):
+    """As Terraform writes a module's configuration: the alarm refers to `aws_instance.this` of its module."""
+    from policies.plan_json import plan_json
+
+    calls = plan_json(prod)["configuration"]["root_module"]["module_calls"]
+    alarm = next(r for r in calls["web"]["module"]["resources"] if r["address"] == "aws_cloudwatch_metric_alarm.cpu")
+    assert alarm["expressions"]["dimensions"]["InstanceId"] == {"references": ["aws_instance.this.id",
+                                                                              "aws_instance.this"]}
 
 
 def test_parity_sees_a_module_resource_differ(shop):
@@ -371,6 +403,54 @@ def test_syntax_error_in_a_module_is_named_not_skipped(shop):
         load_hcl(shop, PRODUCTION)
 
 # --------------------------------------------------------------------------- provider configuration
+
+
+ALIASED = '''provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = { Environment = "production", Project = "shop" }
+  }
+}
+
+provider "aws" {
+  alias  = "dr"
+  region = "us-west-2"
+  default_tags {
+    tags = { Environment = "production", Project = "shop-dr" }
+  }
+}
+
+resource "aws_sqs_queue" "main" {
+  name = "main"
+}
+
+resource "aws_sqs_queue" "dr" {
+  provider = aws.dr
+  name     = "dr"
+}
+
+module "replica" {
+  source    = "./replica"
+  providers = { aws = aws.dr }
+}
+
+module "plain" {
+  source = "./replica"
+}
+'''
+
+
+def test_each_resource_gets_the_default_tags_of_its_provider(tmp_path):
+    """`provider = aws.dr` and a module called with `providers = { aws = aws.dr }` get dr's default_tags."""
+    from policies.tagging import tags_all
+
+    write(tmp_path, {"main.tf": ALIASED,
+                     "replica/main.tf": 'resource "aws_s3_bucket" "copy" {\n  bucket = "copy"\n}\n'})
+    model = load_hcl(tmp_path, PRODUCTION)
+    project = {a: tags_all(r, model)["Project"] for a, r in model.resources.items()}
+    assert project == {"aws_sqs_queue.main": "shop", "aws_sqs_queue.dr": "shop-dr",
+                       "module.replica.aws_s3_bucket.copy": "shop-dr", "module.plain.aws_s3_bucket.copy": "shop"}
+    assert model.resources["module.replica.aws_s3_bucket.copy"].provider == "aws.dr"
 
 
 def test_provider_configuration_is_in_the_model_and_compared(tmp_path, prod):

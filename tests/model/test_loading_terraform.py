@@ -4,7 +4,7 @@ gives the same resources, addresses and values as the fast model, in both enviro
 What the corpus (tests/corpus/loading/shop) exercises: terraform.tfvars < *.auto.tfvars < *.auto.tfvars.json <
 the contract's var file; override.tf and *_override.tf (an argument, a nested block type, a local value, a
 variable's default); a .tf.json file; child modules with for_each, count and a nested module; data sources in
-modules.
+modules; a JSON override file (zz_ops_override.tf.json).
 """
 
 from __future__ import annotations
@@ -108,10 +108,11 @@ def test_values_are_terraforms(plans, models, env):
     # the values the loading rules decide, named so that a regression reads plainly
     assert after["aws_db_instance.main"]["instance_class"] == "db.r6g.large"  # override.tf
     assert [i["description"] for i in after["aws_security_group.app"]["ingress"]] == ["https only"]
-    assert after["aws_sqs_queue.orders"]["message_retention_seconds"] == 345600  # .tf.json + overridden default
+    assert after["aws_sqs_queue.orders"]["message_retention_seconds"] == 86400  # .tf.json + overridden default
     assert [i["from_port"] for i in after["aws_security_group.internal"]["ingress"]] == [9443]  # static wins
     assert sorted(i["from_port"] for i in after["aws_security_group.metrics"]["ingress"]) == [9100, 9200]
     assert after["aws_security_group.admin"]["ingress"][0]["cidr_blocks"] == ["10.20.0.0/16"]  # overridden local
+    assert after["aws_security_group.admin"]["tags"] == {"Access": "vpn", "Name": f"shop-{env}-admin"}  # JSON
 
 
 def test_provider_region_is_terraforms(plans, models):
