@@ -46,7 +46,7 @@ lint: $(VENV)/.installed
 ## Regenerate the pinned requirements from requirements*.in.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements.in
-	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements.txt
+	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze --all --exclude pip --exclude setuptools) > requirements.txt
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-checkov.in
 	(echo "# Generated from requirements-checkov.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements-checkov.txt
 	rm -rf .lock-venv
