@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from core.errors import SuiteError
+from core.findings import Finding, Status
 
 __version__ = "0.1.0"
 PROG = "codedetect-suite"
@@ -122,35 +123,36 @@ def pytest_args(command: str, args: argparse.Namespace) -> list[str]:
     return out + list(args.pytest_args)
 
 
-def _rank(f: dict) -> tuple:
+def _rank(f: Finding) -> tuple:
     """Root cause first: a var-file line, then a variable's declaration, then the Terraform it reaches, then the
     document and contract lines that disagree with it, then findings without a location."""
-    file, resource = f.get("file") or "", f.get("resource") or ""
-    rank = 0 if file.endswith(".tfvars") else 1 if resource.startswith("var.") else 2 if file.endswith(".tf") \
-        else 3 if file else 4
-    return rank, file, f.get("line") or 0, f.get("check") or "", resource, f.get("attribute") or ""
+    rank = 0 if f.file.endswith(".tfvars") else 1 if f.resource.startswith("var.") else 2 if f.file.endswith(".tf") \
+        else 3 if f.file else 4
+    return rank, f.file, f.line, f.check, f.resource, f.attribute
+
+
+def root_cause_first(findings: Sequence[Finding]) -> list[str]:
+    """The failing findings, one line each, the var-file line edited before the resources it reaches."""
+    failing = [f for f in findings if not f.status.ok]
+    return [f"{f.status.value.upper():<7} {f.one_line()}" for f in sorted(failing, key=_rank)]
 
 
 def summarise(report_dir: Path, pytest_status: int) -> tuple[int, list[str]]:
     """The exit code and the failing findings of a finished run, read back from parity.json."""
     if pytest_status in (2, 3, 4, 5):  # interrupted, internal error, usage error, no tests collected
         return EXIT_ERROR, []
-    from core.findings import Finding, Status
-
     try:
         doc = json.loads((report_dir / "parity.json").read_text())
     except (OSError, json.JSONDecodeError) as err:
         return EXIT_ERROR, [f"ERROR: no readable report in {report_dir} ({err})"]
-    failing = [f for f in doc.get("findings", []) if f.get("status") in ("fail", "drift", "error", "unknown")]
+    fields = set(Finding.__dataclass_fields__)
+    found = [Finding(**{**{k: v for k, v in f.items() if k in fields}, "status": Status(f["status"])})
+             for f in doc.get("findings", [])]
+    failing = [f for f in found if not f.status.ok]
     if pytest_status == 0 and not failing:
         return EXIT_PASS, []
-    lines = []
-    for f in sorted(failing, key=_rank):
-        fields = {k: f.get(k) for k in Finding.__dataclass_fields__ if k in f}
-        fields["status"] = Status(fields["status"])
-        lines.append(f"{f['status'].upper():<7} " + Finding(**fields).one_line())
-    code = EXIT_ERROR if any(f["status"] == "error" for f in failing) else EXIT_FINDINGS
-    return code, lines
+    code = EXIT_ERROR if any(f.status == Status.ERROR for f in failing) else EXIT_FINDINGS
+    return code, root_cause_first(failing)
 
 
 def run_suite(command: str, args: argparse.Namespace) -> int:

@@ -61,3 +61,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # the run with one line (pytest.UsageError) instead of an error in every test.
     if any("models" in getattr(item, "fixturenames", ()) for item in items):
         session.models(config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
+    # Before pytest's own FAILURES section: every failing finding, the root cause (a var-file line) first.
+    from core.cli import root_cause_first
+
+    lines = root_cause_first(session.recorded(config))
+    if lines:
+        terminalreporter.section("failing findings, root cause first", sep="=", red=True, bold=True)
+        for line in lines:
+            terminalreporter.line(line)
+    return (yield)

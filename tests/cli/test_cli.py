@@ -102,3 +102,18 @@ def test_init_command_writes_a_contract(capsys, tmp_path):
     assert "13 difference(s) unclaimed" in text
     code, _, err = run(capsys, "init", "--tf-dir", str(TF_DIR), "--docs", str(DOCS), "--output", str(out))
     assert code == 2 and "file exists; pass another --output, or --force" in err
+
+
+@pytest.mark.slow
+def test_plain_pytest_prints_the_failing_summary_first_root_cause_first(tmp_path):
+    from tests.helpers import run_pytest
+
+    tf = copy_tf(tmp_path)
+    mutate(tf / "staging.tfvars", 'enable_ssl     = false', 'enable_ssl     = false\ninstance_type  = "t3.small"')
+    result = run_pytest("parity", "--tf-dir", str(tf), "-q", "-k", "Instance")
+    assert result.returncode == 1, result.output
+    summary = result.output.index("failing findings, root cause first")
+    assert summary < result.output.index("= FAILURES =")
+    first = result.output[summary:].splitlines()[1]
+    assert first.startswith("FAIL    [Instance Type] staging~production var.instance_type.value") and \
+        "staging.tfvars:5" in first
