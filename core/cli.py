@@ -149,6 +149,11 @@ def summarise(report_dir: Path, pytest_status: int) -> tuple[int, list[str]]:
     found = [Finding(**{**{k: v for k, v in f.items() if k in fields}, "status": Status(f["status"])})
              for f in doc.get("findings", [])]
     failing = [f for f in found if not f.status.ok]
+    if pytest_status == 0 and not failing and doc.get("status") == "skipped":
+        from live_checks.plugin import NO_CREDENTIALS
+
+        return EXIT_ERROR, [f"ERROR   nothing was checked: every test was skipped (live checks: {NO_CREDENTIALS}; "
+                            "or pass --require-live to make that a failure)"]
     if pytest_status == 0 and not failing:
         return EXIT_PASS, []
     code = EXIT_ERROR if any(f.status == Status.ERROR for f in failing) else EXIT_FINDINGS

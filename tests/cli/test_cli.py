@@ -117,3 +117,16 @@ def test_plain_pytest_prints_the_failing_summary_first_root_cause_first(tmp_path
     first = result.output[summary:].splitlines()[1]
     assert first.startswith("FAIL    [Instance Type] staging~production var.instance_type.value") and \
         "staging.tfvars:5" in first
+
+
+def test_live_without_credentials_is_never_a_pass(capsys, tmp_path, monkeypatch):
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    live = ["live", *GATE[1:], "--report-dir", str(tmp_path / "out")]
+    code, out, _ = run(capsys, *live)
+    assert code == 2, out
+    assert "ERROR   nothing was checked: every test was skipped (live checks: no AWS credentials" in out
+    code, out, _ = run(capsys, *live, "--require-live")
+    assert code == 2 and "--require-live: no AWS credentials" in out, out
