@@ -279,7 +279,12 @@ def run_show(args: argparse.Namespace) -> int:
     envs = args.env or [contract.reference]
     if len(envs) > 2:
         raise UsageError("show takes one --env (its model) or two (their difference)")
-    plans = dict(p.partition("=")[::2] for p in args.plan_json)
+    plans = {}
+    for item in args.plan_json:
+        env, sep, path = item.partition("=")
+        if not (sep and env and path):
+            raise UsageError(f"--plan-json {item!r}: expected ENV=PATH, e.g. staging=plan.json")
+        plans[env] = path
     models = {}
     for e in envs:
         if e not in contract.environments:
