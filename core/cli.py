@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -137,18 +138,25 @@ def root_cause_first(findings: Sequence[Finding]) -> list[str]:
     return [f"{f.status.value.upper():<7} {f.one_line()}" for f in sorted(failing, key=_rank)]
 
 
-def summarise(report_dir: Path, pytest_status: int) -> tuple[int, list[str]]:
-    """The exit code and the failing findings of a finished run, read back from parity.json."""
-    if pytest_status in (2, 3, 4, 5):  # interrupted, internal error, usage error, no tests collected
-        return EXIT_ERROR, []
+def summarise(report_dir: Path, pytest_status: int, started: float = 0.0) -> tuple[int, list[str]]:
+    """The exit code and the failing findings of a finished run, read back from the parity.json it wrote
+    (one older than ``started`` is a previous run's and is not read)."""
+    tool_failed = pytest_status in (2, 3, 4, 5)  # interrupted (collection errors), internal, usage, no tests
+    path = report_dir / "parity.json"
     try:
-        doc = json.loads((report_dir / "parity.json").read_text())
+        if path.stat().st_mtime < started:
+            raise FileNotFoundError(f"{path} was not written by this run")
+        doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        return EXIT_ERROR, [f"ERROR: no readable report in {report_dir} ({err})"]
+        return EXIT_ERROR, [] if pytest_status == 4 else [f"ERROR   no readable report in {report_dir} ({err})"]
     fields = set(Finding.__dataclass_fields__)
     found = [Finding(**{**{k: v for k, v in f.items() if k in fields}, "status": Status(f["status"])})
              for f in doc.get("findings", [])]
     failing = [f for f in found if not f.status.ok]
+    if pytest_status == 5:
+        return EXIT_ERROR, ["ERROR   no test was collected (check -k, -m and --env)"]
+    if tool_failed:
+        return EXIT_ERROR, root_cause_first(failing)
     if pytest_status == 0 and not failing and doc.get("status") == "skipped":
         from live_checks.plugin import NO_CREDENTIALS
 
@@ -170,9 +178,10 @@ def run_suite(command: str, args: argparse.Namespace) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))
                                                         if p)}
     sys.stdout.flush()
+    started = time.time() - 1  # file times may be rounded to the second
     status = subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, check=False).returncode
     report_dir = Path(args.report_dir).resolve()
-    code, lines = summarise(report_dir, status)
+    code, lines = summarise(report_dir, status, started)
     word = {EXIT_PASS: "PASS", EXIT_FINDINGS: "FAIL", EXIT_ERROR: "ERROR"}[code]
     if lines:
         print(f"\n{PROG}: {len(lines)} failing finding(s), root cause first:")

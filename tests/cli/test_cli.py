@@ -130,3 +130,25 @@ def test_live_without_credentials_is_never_a_pass(capsys, tmp_path, monkeypatch)
     assert "ERROR   nothing was checked: every test was skipped (live checks: no AWS credentials" in out
     code, out, _ = run(capsys, *live, "--require-live")
     assert code == 2 and "--require-live: no AWS credentials" in out, out
+
+
+def _report(tmp_path, *findings, status="fail"):
+    (tmp_path / "parity.json").write_text(json.dumps({"status": status, "findings": [
+        {"check": c, "kind": "parity", "status": s, "env": "staging", "file": f, "line": 3} for c, s, f in findings]}))
+
+
+def test_exit_codes_from_a_finished_run(tmp_path):
+    _report(tmp_path, ("Instance Type", "fail", "terraform/compute.tf"), ("RDS", "fail", "terraform/staging.tfvars"))
+    code, lines = cli.summarise(tmp_path, 1)
+    assert code == 1 and lines[0].startswith("FAIL    [RDS] staging at terraform/staging.tfvars:3")
+    _report(tmp_path, ("checkov", "error", ""), ("Instance Type", "fail", "terraform/compute.tf"))
+    assert cli.summarise(tmp_path, 1)[0] == 2  # an incomplete run is a tool error, even with findings
+    _report(tmp_path, ("collection", "error", "parity/test_parity.py"))
+    code, lines = cli.summarise(tmp_path, 2)  # pytest: interrupted by collection errors
+    assert code == 2 and lines == ["ERROR   [collection] staging at parity/test_parity.py:3"]
+    assert cli.summarise(tmp_path, 5) == (2, ["ERROR   no test was collected (check -k, -m and --env)"])
+    _report(tmp_path, status="pass")
+    assert cli.summarise(tmp_path, 0) == (0, [])
+    code, lines = cli.summarise(tmp_path, 0, started=(tmp_path / "parity.json").stat().st_mtime + 60)
+    assert code == 2 and "was not written by this run" in lines[0]  # a previous run's report is not read
+    assert cli.summarise(tmp_path / "missing", 4) == (2, [])  # pytest printed the usage error itself
