@@ -13,7 +13,6 @@ from core.model import EnvModel, Resource, is_unknown
 from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to
 from policies.tagging import tags_all, takes_tags
 
-REQUIRED_TAGS = ("Environment", "Project")
 ALARM_PREFIX = {"production": "[PROD]"}  # others: "[<TAG IN CAPITALS>]" (docs/ENVIRONMENTS.md, Monitoring)
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
@@ -32,15 +31,18 @@ def _none_found(pid: str, kind: str, model: EnvModel, what: str) -> list[Finding
 
 def tags(model: EnvModel, ctx: Context) -> list[Finding]:
     out = []
-    expected = {"Environment": _env_tag(model), "Project": "(any non-empty value)"}
+    required = ctx.project.required_tags
+    expected = {k: _env_tag(model) if k == "Environment" else "(any non-empty value)" for k in required}
+    rule = ", ".join(required)
     for r in sorted(model.managed().values(), key=lambda r: r.address):
-        taggable = takes_tags(r.type)
+        taggable = takes_tags(r.type, ctx.project)
         if taggable is False:
             continue
         if taggable is None:
             out.append(finding("CKV_CD_1", "policy", Status.FAIL, model, r, "tags_all", expected, "unknown type",
-                               f"{r.type} is not classified: add it to TAGGABLE or UNTAGGABLE in "
-                               "policies/tagging.py"))
+                               f"{r.type} is not in the AWS provider schema (policies/aws_taggable.txt): regenerate "
+                               "it for your provider version, or classify the type in the contract "
+                               "(project: {tags: {taggable: [...]} or {untaggable: [...]}})"))
             continue
         merged = tags_all(r, model)
         if not isinstance(merged, dict):
@@ -48,18 +50,19 @@ def tags(model: EnvModel, ctx: Context) -> list[Finding]:
                                "tags are only known after apply"))
             continue
         problems = []
-        env_value = merged.get("Environment")
-        if env_value != _env_tag(model):
-            problems.append(("tags_all.Environment", _env_tag(model), env_value))
-        project = merged.get("Project")
-        if not isinstance(project, str) or not project or is_unknown(project):
-            problems.append(("tags_all.Project", "non-empty", project))
+        for key in required:
+            value = merged.get(key)
+            if key == "Environment":
+                if value != _env_tag(model):
+                    problems.append(("tags_all.Environment", _env_tag(model), value))
+            elif not isinstance(value, str) or not value or is_unknown(value):
+                problems.append((f"tags_all.{key}", "non-empty", value))
         for attribute, want, got in problems:
             out.append(finding("CKV_CD_1", "policy", Status.FAIL, model, r, attribute, want, got,
-                               "tag every resource with Environment and Project (rule 3)"))
+                               f"tag every resource with {rule}"))
         if not problems:
             out.append(finding("CKV_CD_1", "policy", Status.PASS, model, r, "tags_all",
-                               {k: merged.get(k) for k in REQUIRED_TAGS}, {k: merged.get(k) for k in REQUIRED_TAGS}))
+                               {k: merged.get(k) for k in required}, {k: merged.get(k) for k in required}))
     return out
 
 
@@ -264,8 +267,8 @@ def alarms(model: EnvModel, ctx: Context) -> list[Finding]:
 
 
 POLICIES = (
-    Policy("CKV_CD_1", "Every resource that takes tags carries Environment (its environment) and Project",
-           "dashboards and costs are filtered by tag (rule 3)", "policy", tags),
+    Policy("CKV_CD_1", "Every resource that takes tags carries the project's required tags (Environment: its own)",
+           "dashboards and costs are filtered by tag (codedetect: rule 3, Environment and Project)", "policy", tags),
     Policy("CKV_CD_3", "Production RDS has deletion protection and keeps a final snapshot",
            "DO NOT DESTROY PRODUCTION: a mistaken destroy must fail", "policy", production_rds_protected),
     Policy("CKV_CD_4", "S3 buckets block public access, are encrypted and versioned",

@@ -68,7 +68,8 @@ def fixture_model(policy_id: str, env: str | None = None) -> EnvModel:
 
 
 def context(models: dict[str, EnvModel], docs: Path = DOCS) -> Context:
-    return Context(models=models, docs=docs)
+    """The gate's context with the bundled contract's project section (codedetect's price region and tags)."""
+    return Context(models=models, docs=docs, project=load_contract(CONTRACT).project)
 
 
 class Mutated:
