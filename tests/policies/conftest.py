@@ -15,7 +15,7 @@ from tests.helpers import CONTRACT, DOCS, TF_DIR, copy_tf, mutate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The environment each policy fixture is evaluated as (name, workspace); the default is staging.
-FIXTURE_ENV = {"CKV_CD_3": ("production", "default")}
+FIXTURE_ENV = {"CKV_CD_3": ("production", "default"), "CKV_CD_12": ("production", "default")}
 
 # Mutations of terraform/ (file, old, new). Each is applied to its own copy.
 DB_INGRESS = '''    description     = "PostgreSQL from the app"
