@@ -111,6 +111,7 @@ class Contract:
     ignore_unmanaged: tuple[dict, ...] = ()
     project: Project = field(default_factory=Project)
     claims: tuple[Claim, ...] = ()
+    base64_attributes: tuple[str, ...] = ()  # e.g. a launch template's user_data: decoded before comparing
 
     def normaliser(self, env: str):
         """Function mapping a value of ``env`` into the reference environment's names."""
@@ -256,7 +257,8 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                     rows=tuple(rows),
                     ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()),
                     project=load_project(raw.get("project"), path, list(environments), reference),
-                    claims=tuple(_claim(c, path, environments) for c in raw.get("claims") or ()))
+                    claims=tuple(_claim(c, path, environments) for c in raw.get("claims") or ()),
+                    base64_attributes=tuple(raw.get("base64_attributes") or ()))
 
 
 _CLAIM_KEYS = {"text", "line", "kind", "envs", "address", "attribute", "why", "__line__"}

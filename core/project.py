@@ -14,6 +14,8 @@ contract says so. Every path in the contract is relative to the contract file's 
         taggable: [aws_new_type]          # add to (or override) the provider-schema classification
         untaggable: [aws_other_type]
       checks: [policies/checkov]          # extra checkov check directories
+      alarm_prefixes: {production: "[PROD]"}  # CKV_CD_10; default "[<ENVIRONMENT TAG IN CAPITALS>]"
+      health_check_path: /api/health      # CKV_CD_7; default: any explicit path but "/"
       excuses:                            # a policy finding accepted for one resource, with a reason
         - {policy: CKV_CD_12, resource: aws_efs_file_system.data, envs: [production], why: "..."}
 
@@ -29,7 +31,7 @@ from typing import Any
 from core.errors import SuiteError
 
 MIN_REASON = 20  # characters: a reason a reviewer can check, not "n/a"
-_KEYS = {"baseline", "prices", "tags", "checks", "excuses", "__line__"}
+_KEYS = {"baseline", "prices", "tags", "checks", "excuses", "alarm_prefixes", "health_check_path", "__line__"}
 _PRICE_KEYS = {"region", "table", "__line__"}
 _TAG_KEYS = {"required", "taggable", "untaggable", "__line__"}
 _EXCUSE_KEYS = {"policy", "resource", "envs", "why", "__line__"}
@@ -62,6 +64,8 @@ class Project:
     untaggable: frozenset[str] = frozenset()
     check_dirs: tuple[Path, ...] = ()
     excuses: tuple[Excuse, ...] = ()
+    alarm_prefixes: tuple[tuple[str, str], ...] = ()  # (environment, prefix)
+    health_check_path: str = ""
     reference: str = ""  # the contract's reference environment
     contract: str = ""  # where this came from, for messages
     line: int = 0  # line of the project section (0: there is none)
@@ -145,7 +149,20 @@ def load_project(raw: Any, contract_path: str | Path, environments: list[str], r
                 raise SuiteError(f"project: excuse names unknown environment {env!r}", path=path, line=eline)
         excuses.append(Excuse(str(e["policy"]), str(e["resource"]), envs, why, path, eline))
 
+    prefixes = raw.get("alarm_prefixes") or {}
+    if not isinstance(prefixes, dict) or not all(isinstance(v, str) and v for k, v in prefixes.items()
+                                                 if k != "__line__"):
+        raise SuiteError("project: alarm_prefixes maps an environment to the prefix of its alarm names", path=path,
+                         line=line)
+    for env in prefixes:
+        if env != "__line__" and env not in environments:
+            raise SuiteError(f"project: alarm_prefixes names unknown environment {env!r}", path=path, line=line)
+    health = raw.get("health_check_path") or ""
+    if not isinstance(health, str) or (health and not health.startswith("/")):
+        raise SuiteError("project: health_check_path must be a path starting with /", path=path, line=line)
+
     return Project(baseline=baseline, price_region=region, price_table=table, required_tags=required,
                    taggable=taggable, untaggable=untaggable, check_dirs=checks, excuses=tuple(excuses),
-                   reference=reference, contract=path, line=line)
+                   alarm_prefixes=tuple(sorted((k, v) for k, v in prefixes.items() if k != "__line__")),
+                   health_check_path=health, reference=reference, contract=path, line=line)
 

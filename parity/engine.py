@@ -31,13 +31,28 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
     and ``provider.aws`` (its default tags); JSON documents parsed."""
     out: dict[str, dict[str, Any]] = {}
     for address, r in model.resources.items():
-        out[address] = _parse_json(dict(r.values), contract.json_attributes)
+        out[address] = _parse_json(_decode_base64(dict(r.values), contract.base64_attributes),
+                                   contract.json_attributes)
     for name, v in model.variables.items():
         out[f"var.{name}"] = {"value": v.value}
     for name, o in model.outputs.items():
         out[f"output.{name}"] = {"value": o.value}
     out["provider.aws"] = {"default_tags": dict(model.default_tags)}
     return out
+
+
+def _decode_base64(values: dict, keys: tuple[str, ...]) -> dict:
+    """Attributes written as base64encode(...) (a launch template's user_data) compared as the text they encode."""
+    import base64
+    import binascii
+
+    for key in keys:
+        if isinstance(values.get(key), str) and not is_unknown(values[key]):
+            try:
+                values[key] = base64.b64decode(values[key], validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                pass  # not base64 after all: compared as written
+    return values
 
 
 def _parse_json(values: dict, keys: tuple[str, ...]) -> dict:

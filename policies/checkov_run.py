@@ -114,7 +114,8 @@ def command(files: list[Path], checks_dir: Path = CHECKS_DIR, extra_dirs=()) -> 
     return cmd
 
 
-def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs=()) -> Running:
+def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs=(),
+          settings: dict[str, str] | None = None) -> Running:
     """Write the plans and start checkov in the background (the gate's other checks run meanwhile)."""
     tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
     try:
@@ -123,7 +124,7 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs
         tmp.cleanup()
         raise
     cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir, extra_dirs)
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
     try:
         proc = subprocess.Popen(cmd, cwd=tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env)

@@ -140,6 +140,9 @@ def _template(r: Resource, spec: dict, model: EnvModel | None, attribute: str) -
         for t in model.of_type("aws_launch_template", "aws_launch_configuration"):
             if isinstance(value, str) and not is_unknown(value) and value in (t.values.get("name"),):
                 return t
+    templates = model.of_type("aws_launch_template")
+    if not any(spec.get(k) for k in ("name", "launch_template_name", "launch_configuration")) and len(templates) == 1:
+        return templates[0]  # the evaluator drops a nested block's `id`: the configuration's only launch template
     raise Unpriced(r, attribute, "cannot tell which launch template this uses (a reference to an "
                                  "aws_launch_template of this configuration, or its literal name, is needed)")
 

@@ -39,8 +39,10 @@ def start_checkov(config: pytest.Config) -> None:
         return
     models = session.models(config)
     try:
-        config.stash[_scan_key] = checkov_run.start({e: models[e] for e in checked_envs(config)},
-                                                    extra_dirs=session.contract(config).project.check_dirs)
+        project = session.contract(config).project
+        config.stash[_scan_key] = checkov_run.start(
+            {e: models[e] for e in checked_envs(config)}, extra_dirs=project.check_dirs,
+            settings={"CODEDETECT_HEALTH_CHECK_PATH": project.health_check_path})
     except CheckovError as err:
         config.stash[_scan_key] = err
     except Exception as err:  # noqa: BLE001 - failing to prepare checkov's input is an ERROR finding, not a crash

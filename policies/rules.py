@@ -13,7 +13,6 @@ from core.model import SENSITIVE, EnvModel, Resource, is_unknown
 from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to
 from policies.tagging import tags_all, takes_tags
 
-ALARM_PREFIX = {"production": "[PROD]"}  # others: "[<TAG IN CAPITALS>]" (docs/ENVIRONMENTS.md, Monitoring)
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
 
@@ -239,15 +238,17 @@ def https_redirect(model: EnvModel, ctx: Context) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------------- CKV_CD_10
 
 
-def alarm_prefix(model: EnvModel) -> str:
-    return ALARM_PREFIX.get(_env_tag(model), f"[{_env_tag(model).upper()}]")
+def alarm_prefix(model: EnvModel, project=None) -> str:
+    """The project's prefix for this environment's alarm names (codedetect: [PROD]), else "[<TAG IN CAPITALS>]"."""
+    prefixes = dict(project.alarm_prefixes) if project is not None else {}
+    return prefixes.get(model.name, f"[{_env_tag(model).upper()}]")
 
 
 def alarms(model: EnvModel, ctx: Context) -> list[Finding]:
     found = model.of_type("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
     if not found:
         return _none_found("CKV_CD_10", "policy", model, "alarm")
-    prefix = alarm_prefix(model)
+    prefix = alarm_prefix(model, ctx.project)
     out = []
     for r in found:
         name = r.values.get("alarm_name")
