@@ -86,7 +86,7 @@ def test_production_bucket_force_destroy_and_alb_without_deletion_protection(pla
 
 @pytest.mark.slow
 def test_fixed_name_iam_user_in_both_workspaces(planted):
-    tf, result = planted
+    _tf, result = planted
     for env, other in (("staging", "production"), ("production", "staging")):
         line = assert_reported(result.output, "CKV_CD_13", env, "aws_iam_user.deployer.name", "deploy.tf:1")
         assert "webshop-deployer" in line and f"aws_iam_user.deployer in {other}" in line
@@ -106,7 +106,7 @@ def test_staging_reuses_production_key_pair(planted):
 
 @pytest.mark.slow
 def test_documented_log_groups_missing(planted):
-    tf, result = planted
+    _tf, result = planted
     for env, name in (("staging", "/webshop/staging/app"), ("production", "/webshop/production/app")):
         line = assert_reported(result.output, f"{name} @42", env, "aws_cloudwatch_log_group.name",
                                "ENVIRONMENTS.md:42")
