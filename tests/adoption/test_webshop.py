@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from core.model import load_hcl
 from tests.helpers import ROOT, mutate, run_pytest
 
 SAMPLE = ROOT / "tests" / "samples" / "webshop"
@@ -56,6 +57,29 @@ def test_the_sample_as_written_passes_the_whole_gate(tmp_path):
     assert result.returncode == 0, result.output
     assert "failed" not in result.output and "error" not in result.output.lower(), result.output
     assert (tmp_path / "parity.json").is_file()  # reports go where asked, never into reports/out
+
+
+def test_init_then_review(tmp_path):
+    """`init` writes the starting contract from the sample as it is (no edit to it); the reviewed contract keeps its
+    environments (names, var files), its rows (ids, tables, the document's cells and values) and resolves each
+    difference it lists as unclaimed: allowed by a row, or equal once the environment's names are normalised."""
+    from core.contract import load_contract
+    from parity import init
+    from parity.engine import Comparison
+
+    before = {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()}
+    started = load_contract(init.write(SAMPLE / "terraform", DOC, tmp_path / "contract.yaml"), SAMPLE / "terraform")
+    assert {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()} == before  # the repository is untouched
+    reviewed = load_contract(CONTRACT, SAMPLE / "terraform")
+    assert {n: e.var_files for n, e in started.environments.items()} == \
+        {n: e.var_files for n, e in reviewed.environments.items()} == \
+        {"staging": ("staging.tfvars",), "production": ("production.tfvars",)}
+    assert [(r.id, r.table, r.document, r.values) for r in started.rows] == \
+        [(r.id, r.table, r.document, r.values) for r in reviewed.rows]
+    unclaimed = [line for line in (tmp_path / "contract.yaml").read_text().splitlines() if "#   unclaimed:" in line]
+    assert len(unclaimed) >= 5 and any("aws_launch_template.web.instance_type" in u for u in unclaimed)
+    models = {n: load_hcl(SAMPLE / "terraform", e) for n, e in reviewed.environments.items()}
+    assert [v for v in Comparison.build(reviewed, models).verdicts if not v.allowed] == []
 
 
 def finding_lines(output: str, check: str) -> list[str]:
