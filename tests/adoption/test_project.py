@@ -177,3 +177,35 @@ def test_the_projects_required_tags_are_checked():
     strict = Context(models=models, docs=ctx.docs, project=Project(required_tags=("Environment", "Owner")))
     bad = [f for f in rules.tags(models["staging"], strict) if not f.status.ok]
     assert bad and {f.attribute for f in bad} == {"tags_all.Owner"}
+
+
+@pytest.mark.slow
+def test_the_projects_own_check_directory_runs_in_checkov(tmp_path):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("")
+    (checks / "ws_lb_name.py").write_text('''from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+
+class LbName(BaseResourceCheck):
+    def __init__(self):
+        super().__init__(name="Load balancer names start with shop-", id="CKV_WS_1",
+                         categories=[CheckCategories.CONVENTION], supported_resources=["aws_lb"])
+
+    def scan_resource_conf(self, conf):
+        name = conf.get("name", [""])[0]
+        return CheckResult.PASSED if str(name).startswith("shop-") else CheckResult.FAILED
+
+
+check = LbName()
+''')
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(WEBSHOP.read_text().replace("document: ../../", f"document: {ROOT}/tests/")
+                        .replace("baseline: baseline.yaml", f"baseline: {WEBSHOP.parent / 'baseline.yaml'}\n"
+                                 "  checks: [checks]"))
+    assert load_contract(contract).project.check_dirs == (checks,)
+    result = run_pytest("policies", "-q", "--tb=short", "-k", "builtin", "--tf-dir", str(SAMPLE / "terraform"),
+                        "--contract", str(contract), "--report-dir", str(tmp_path / "r"))
+    assert "FAILED policies/test_policies.py::test_builtin[staging]" in result.output, result.output
+    assert "[CKV_WS_1] staging aws_lb.shop" in result.output and "lb.tf:1" in result.output
