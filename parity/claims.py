@@ -66,6 +66,15 @@ def _command_parts(text: str) -> tuple[list[str], list[str], list[str], list[str
     return var_files, var_names, workspaces, outputs
 
 
+def _declared(model: EnvModel, name: str) -> bool:
+    """A variable the root module declares: in the model, or (a model read from a plan lists only the variables
+    the plan was given) in the root module's source."""
+    if name in model.variables:
+        return True
+    pattern = re.compile(rf'^\s*variable\s+"{re.escape(name)}"', re.M)
+    return any(pattern.search(tf.read_text()) for tf in sorted(Path(model.root).glob("*.tf")))
+
+
 def _is_applying(text: str) -> bool:
     return bool(re.search(r"\bterraform\s+(?:-chdir=\S+\s+)?(plan|apply|destroy)\b", text))
 
@@ -144,7 +153,7 @@ def _check_in(claim: Claim, model: EnvModel, doc: str, project, contract: Contra
                                                        f"output.{name}", "", name, sorted(model.outputs))]
     if claim.kind == "variable":
         name = re.sub(r"^TF_VAR_", "", text).split("=")[0]
-        return [] if name in model.variables else [_fail(claim, doc, env, f"the document names variable {name!r}; "
+        return [] if _declared(model, name) else [_fail(claim, doc, env, f"the document names variable {name!r}; "
                                                          f"{env} declares no such variable", f"var.{name}", "",
                                                          name, "(not declared)")]
     if claim.kind == "value":
@@ -164,7 +173,7 @@ def _check_in(claim: Claim, model: EnvModel, doc: str, project, contract: Contra
                                  f"the contract's {env} uses {declared}", f"environments.{env}", "var_files",
                                  declared, var_files))
         for name in var_names:
-            if name not in model.variables:
+            if not _declared(model, name):
                 out.append(_fail(claim, doc, env, f"the document's command sets variable {name!r}, which {env} "
                                  "does not declare", f"var.{name}", "", name, "(not declared)"))
         for ws in workspaces:

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.findings import Finding, Status
 from core.model import SENSITIVE, EnvModel, Resource, is_unknown
-from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to
+from policies.common import Context, Policy, blocks, finding, is_production, ref_target, refers_to, repo_path
 from policies.tagging import tags_all, takes_tags
 
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -307,7 +307,7 @@ def _excused(pid: str, model: EnvModel, r: Resource, f: Finding, ctx: Context) -
     excuse = ctx.project.excuse_for(pid, model.name, r.address)
     if excuse is None or f.status.ok:
         return f
-    return replace(f, status=Status.MUTED, message=f"excused by {excuse.file}:{excuse.line}: {excuse.why}")
+    return replace(f, status=Status.MUTED, message=f"excused by {repo_path(excuse.file)}:{excuse.line}: {excuse.why}")
 
 
 def production_undeletable(model: EnvModel, ctx: Context) -> list[Finding]:
