@@ -292,8 +292,16 @@ STATEFUL: dict[str, tuple[str, Any] | None] = {
 }
 
 
-def _prevent_destroy(r: Resource) -> bool:
-    return any(b.get("prevent_destroy") is True for b in blocks(r.values, "lifecycle"))
+def _prevent_destroy(r: Resource, model: EnvModel) -> bool:
+    """``lifecycle { prevent_destroy = true }``: in the evaluated values, or (a plan has no lifecycle) in the source."""
+    lifecycle = blocks(r.values, "lifecycle")
+    if not lifecycle and model.source.startswith("plan:"):
+        from pathlib import Path
+
+        from core.model import _raw_attributes
+
+        lifecycle = blocks(_raw_attributes(Path(model.root)).get((r.mode, r.type, r.name), {}), "lifecycle")
+    return any(b.get("prevent_destroy") is True for b in lifecycle)
 
 
 def _reference(model: EnvModel, ctx: Context) -> bool:
@@ -321,7 +329,7 @@ def production_undeletable(model: EnvModel, ctx: Context) -> list[Finding]:
     out = []
     for r in found:
         rule = STATEFUL[r.type]
-        if _prevent_destroy(r):
+        if _prevent_destroy(r, model):
             out.append(finding("CKV_CD_12", "policy", Status.PASS, model, r, "lifecycle[0].prevent_destroy", True,
                                True))
             continue

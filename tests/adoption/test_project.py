@@ -209,3 +209,14 @@ check = LbName()
                         "--contract", str(contract), "--report-dir", str(tmp_path / "r"))
     assert "FAILED policies/test_policies.py::test_builtin[staging]" in result.output, result.output
     assert "[CKV_WS_1] staging aws_lb.shop" in result.output and "lb.tf:1" in result.output
+
+
+@pytest.mark.slow
+def test_the_cached_taggable_list_is_what_the_provider_schema_says(tmp_path):
+    from core.terraform import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"real Terraform is needed to read the provider schema: {reason}")
+    assert tagging.regenerate(tmp_path / "aws_taggable.txt") == 0
+    assert (tmp_path / "aws_taggable.txt").read_text() == tagging.SCHEMA_LIST.read_text()

@@ -90,3 +90,15 @@ def test_one_environment_alone_shares_nothing(policy_id):
 
 def test_fixtures_exist():
     assert all((FIXTURES / pid / "main.tf").is_file() for pid in ("CKV_CD_12", "CKV_CD_13", "CKV_CD_14"))
+
+
+def test_prevent_destroy_is_read_from_the_source_when_the_model_is_a_plan():
+    from core.model import EnvModel
+
+    hcl = fixture_model("CKV_CD_12")
+    stripped = {a: replace(r, values={k: v for k, v in r.values.items() if k != "lifecycle"})
+                for a, r in hcl.resources.items()}
+    plan = EnvModel(env=hcl.env, source="plan:fixture.json", root=hcl.root, resources=stripped)
+    findings = {f.resource: f for f in POLICIES["CKV_CD_12"].run(plan, context({"production": plan}))}
+    assert findings["aws_efs_file_system.pass_efs_prevent_destroy"].status == Status.PASS
+    assert findings["aws_efs_file_system.fail_efs_no_prevent_destroy"].status == Status.FAIL
