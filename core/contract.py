@@ -257,11 +257,25 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                     rows=tuple(rows),
                     ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()),
                     project=load_project(raw.get("project"), path, list(environments), reference),
-                    claims=tuple(_claim(c, path, environments) for c in raw.get("claims") or ()),
+                    claims=_claims(raw.get("claims"), path, environments),
                     base64_attributes=tuple(raw.get("base64_attributes") or ()))
 
 
 _CLAIM_KEYS = {"text", "line", "kind", "envs", "address", "attribute", "why", "__line__"}
+
+
+def _claims(raw: Any, path: Path, environments) -> tuple[Claim, ...]:
+    if raw is not None and not isinstance(raw, list):
+        raise SuiteError("'claims' must be a list", path=str(path))
+    claims, seen = [], set()
+    for c in raw or ():
+        claim = _claim(c, path, environments)
+        if (claim.text, claim.line) in seen:
+            raise SuiteError(f"claim {claim.text!r} at document line {claim.line} is listed twice", path=str(path),
+                             line=claim.contract_line)
+        seen.add((claim.text, claim.line))
+        claims.append(claim)
+    return tuple(claims)
 
 
 def _claim(c: Any, path: Path, environments) -> Claim:

@@ -98,6 +98,9 @@ def check_claim(claim: Claim, contract: Contract, models: dict[str, EnvModel], d
         return [Finding(check=claim_id(claim), kind="document", status=Status.PASS, env="", file=rel(".", doc),
                         line=claim.line, message=f"not about the Terraform: {claim.why}")]
     envs = [e for e in (claim.envs or tuple(models)) if e in models]
+    if not envs:
+        return [Finding(check=claim_id(claim), kind="document", status=Status.PASS, env="", file=rel(".", doc),
+                        line=claim.line, message=f"not checked in this run: it is about {', '.join(claim.envs)}")]
     out: list[Finding] = []
     for env in envs:
         out += _check_in(claim, models[env], doc, project, contract)

@@ -93,3 +93,21 @@ def test_bad_claims_stop_with_one_line(tmp_path):
                                  'kind: ignore, why: "x"'))
     with pytest.raises(SuiteError, match="kind ignore needs a reason"):
         load_contract(path)
+
+
+def test_a_claim_listed_twice_is_refused(tmp_path):
+    from core.errors import SuiteError
+
+    path = copy_contract(tmp_path)
+    text = path.read_text()
+    dup = "  - {text: /aws/ec2/codedetect-staging, line: 73, kind: log_group, envs: [staging]}\n"
+    path.write_text(text.replace(dup, dup + dup))
+    with pytest.raises(SuiteError, match=r"contract.yaml:\d+: claim '/aws/ec2/codedetect-staging' at document line 73 "
+                       "is listed twice"):
+        load_contract(path)
+
+
+def test_a_claim_about_an_environment_this_run_does_not_check(bundled, contract):
+    found = check_claim(claim(contract, "/aws/ec2/codedetect-production", 73), contract,
+                        {"staging": bundled["staging"]}, str(DOCS))
+    assert [f.status for f in found] == [Status.PASS] and "not checked in this run" in found[0].message
