@@ -220,3 +220,24 @@ def test_the_cached_taggable_list_is_what_the_provider_schema_says(tmp_path):
         pytest.skip(f"real Terraform is needed to read the provider schema: {reason}")
     assert tagging.regenerate(tmp_path / "aws_taggable.txt") == 0
     assert (tmp_path / "aws_taggable.txt").read_text() == tagging.SCHEMA_LIST.read_text()
+
+
+def test_a_project_brings_its_own_price_table(tmp_path):
+    import yaml
+
+    bundled = yaml.safe_load(cost.PRICES.read_text())
+    own = {k: v for k, v in bundled.items() if k != "regions"}
+    own.update(bundled["regions"]["eu-west-1"], region="eu-west-1", date="2026-11", source="our negotiated prices")
+    own["ec2_hourly"] = {**own["ec2_hourly"], "t3.small": 0.0100}
+    (tmp_path / "prices.yaml").write_text(yaml.safe_dump(own))
+    (tmp_path / "baseline.yaml").write_text("skips: []\n")
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(WEBSHOP.read_text().replace("prices: {region: eu-west-1}", "prices: {table: prices.yaml}"))
+    project = load_contract(contract).project
+    assert project.price_table == tmp_path / "prices.yaml"
+    _, models = webshop_models()
+    ctx = Context(models=models, docs=SAMPLE / "docs" / "ENVIRONMENTS.md", project=project)
+    prices = cost.project_prices(ctx)
+    assert prices["source"] == "our negotiated prices" and prices["ec2_hourly"]["t3.small"] == 0.01
+    over = [f for f in cost.POLICIES[1].run(models["production"], ctx) if not f.status.ok]
+    assert any(f.resource == "aws_autoscaling_group.web" and f.actual == "$14.60/month" for f in over), over
