@@ -294,14 +294,26 @@ STATEFUL: dict[str, tuple[str, Any] | None] = {
 
 def _prevent_destroy(r: Resource, model: EnvModel) -> bool:
     """``lifecycle { prevent_destroy = true }``: in the evaluated values, or (a plan has no lifecycle) in the source."""
-    lifecycle = blocks(r.values, "lifecycle")
-    if not lifecycle and model.source.startswith("plan:"):
-        from pathlib import Path
+    if any(b.get("prevent_destroy") is True for b in blocks(r.values, "lifecycle")):
+        return True
+    if not model.source.startswith("plan:"):
+        return False
+    from pathlib import Path
 
-        from core.model import _raw_attributes
+    from core import hcl
 
-        lifecycle = blocks(_raw_attributes(Path(model.root)).get((r.mode, r.type, r.name), {}), "lifecycle")
-    return any(b.get("prevent_destroy") is True for b in lifecycle)
+    kind = "data" if r.mode == "data" else "resource"
+    for tf in sorted(Path(model.root).glob("*.tf")):
+        try:
+            found = [b for b in hcl.parse_file(tf).blocks if b.type == kind and b.labels == (r.type, r.name)]
+        except hcl.HclSyntaxError:
+            continue  # the model names syntax errors with their line
+        for block in found:
+            for inner in block.blocks:
+                pd = inner.attrs.get("prevent_destroy") if inner.type == "lifecycle" else None
+                if pd is not None and pd.expr.strip() == "true":
+                    return True
+    return False
 
 
 def _reference(model: EnvModel, ctx: Context) -> bool:
