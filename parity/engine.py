@@ -36,7 +36,7 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
     ``default_tags`` as the tag map); JSON documents parsed."""
     out: dict[str, dict[str, Any]] = {}
     for address, r in model.resources.items():
-        out[address] = _parse_json(_decode_base64(dict(r.values), contract.base64_attributes),
+        out[address] = _parse_json(_decode_base64(dict(r.values), getattr(contract, "base64_attributes", ())),
                                    contract.json_attributes)
     for name, v in model.variables.items():
         out[f"var.{name}"] = {"value": v.value}
