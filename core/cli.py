@@ -22,12 +22,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from core.errors import SuiteError
+from core.findings import Finding, Status
 
 __version__ = "0.1.0"
 PROG = "codedetect-suite"
@@ -122,35 +124,48 @@ def pytest_args(command: str, args: argparse.Namespace) -> list[str]:
     return out + list(args.pytest_args)
 
 
-def _rank(f: dict) -> tuple:
+def _rank(f: Finding) -> tuple:
     """Root cause first: a var-file line, then a variable's declaration, then the Terraform it reaches, then the
     document and contract lines that disagree with it, then findings without a location."""
-    file, resource = f.get("file") or "", f.get("resource") or ""
-    rank = 0 if file.endswith(".tfvars") else 1 if resource.startswith("var.") else 2 if file.endswith(".tf") \
-        else 3 if file else 4
-    return rank, file, f.get("line") or 0, f.get("check") or "", resource, f.get("attribute") or ""
+    rank = 0 if f.file.endswith(".tfvars") else 1 if f.resource.startswith("var.") else 2 if f.file.endswith(".tf") \
+        else 3 if f.file else 4
+    return rank, f.file, f.line, f.check, f.resource, f.attribute
 
 
-def summarise(report_dir: Path, pytest_status: int) -> tuple[int, list[str]]:
-    """The exit code and the failing findings of a finished run, read back from parity.json."""
-    if pytest_status in (2, 3, 4, 5):  # interrupted, internal error, usage error, no tests collected
-        return EXIT_ERROR, []
-    from core.findings import Finding, Status
+def root_cause_first(findings: Sequence[Finding]) -> list[str]:
+    """The failing findings, one line each, the var-file line edited before the resources it reaches."""
+    failing = [f for f in findings if not f.status.ok]
+    return [f"{f.status.value.upper():<7} {f.one_line()}" for f in sorted(failing, key=_rank)]
 
+
+def summarise(report_dir: Path, pytest_status: int, started: float = 0.0) -> tuple[int, list[str]]:
+    """The exit code and the failing findings of a finished run, read back from the parity.json it wrote
+    (one older than ``started`` is a previous run's and is not read)."""
+    tool_failed = pytest_status in (2, 3, 4, 5)  # interrupted (collection errors), internal, usage, no tests
+    path = report_dir / "parity.json"
     try:
-        doc = json.loads((report_dir / "parity.json").read_text())
+        if path.stat().st_mtime < started:
+            raise FileNotFoundError(f"{path} was not written by this run")
+        doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        return EXIT_ERROR, [f"ERROR: no readable report in {report_dir} ({err})"]
-    failing = [f for f in doc.get("findings", []) if f.get("status") in ("fail", "drift", "error", "unknown")]
+        return EXIT_ERROR, [] if pytest_status == 4 else [f"ERROR   no readable report in {report_dir} ({err})"]
+    fields = set(Finding.__dataclass_fields__)
+    found = [Finding(**{**{k: v for k, v in f.items() if k in fields}, "status": Status(f["status"])})
+             for f in doc.get("findings", [])]
+    failing = [f for f in found if not f.status.ok]
+    if pytest_status == 5:
+        return EXIT_ERROR, ["ERROR   no test was collected (check -k, -m and --env)"]
+    if tool_failed:
+        return EXIT_ERROR, root_cause_first(failing)
+    if pytest_status == 0 and not failing and doc.get("status") == "skipped":
+        from live_checks.plugin import NO_CREDENTIALS
+
+        return EXIT_ERROR, [f"ERROR   nothing was checked: every test was skipped (live checks: {NO_CREDENTIALS}; "
+                            "or pass --require-live to make that a failure)"]
     if pytest_status == 0 and not failing:
         return EXIT_PASS, []
-    lines = []
-    for f in sorted(failing, key=_rank):
-        fields = {k: f.get(k) for k in Finding.__dataclass_fields__ if k in f}
-        fields["status"] = Status(fields["status"])
-        lines.append(f"{f['status'].upper():<7} " + Finding(**fields).one_line())
-    code = EXIT_ERROR if any(f["status"] == "error" for f in failing) else EXIT_FINDINGS
-    return code, lines
+    code = EXIT_ERROR if any(f.status == Status.ERROR for f in failing) else EXIT_FINDINGS
+    return code, root_cause_first(failing)
 
 
 def run_suite(command: str, args: argparse.Namespace) -> int:
@@ -163,9 +178,10 @@ def run_suite(command: str, args: argparse.Namespace) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))
                                                         if p)}
     sys.stdout.flush()
+    started = time.time() - 1  # file times may be rounded to the second
     status = subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, check=False).returncode
     report_dir = Path(args.report_dir).resolve()
-    code, lines = summarise(report_dir, status)
+    code, lines = summarise(report_dir, status, started)
     word = {EXIT_PASS: "PASS", EXIT_FINDINGS: "FAIL", EXIT_ERROR: "ERROR"}[code]
     if lines:
         print(f"\n{PROG}: {len(lines)} failing finding(s), root cause first:")
@@ -272,7 +288,12 @@ def run_show(args: argparse.Namespace) -> int:
     envs = args.env or [contract.reference]
     if len(envs) > 2:
         raise UsageError("show takes one --env (its model) or two (their difference)")
-    plans = dict(p.partition("=")[::2] for p in args.plan_json)
+    plans = {}
+    for item in args.plan_json:
+        env, sep, path = item.partition("=")
+        if not (sep and env and path):
+            raise UsageError(f"--plan-json {item!r}: expected ENV=PATH, e.g. staging=plan.json")
+        plans[env] = path
     models = {}
     for e in envs:
         if e not in contract.environments:

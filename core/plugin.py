@@ -61,3 +61,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # the run with one line (pytest.UsageError) instead of an error in every test.
     if any("models" in getattr(item, "fixturenames", ()) for item in items):
         session.models(config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
+    # Before pytest's own FAILURES section: every failing finding, the root cause (a var-file line) first.
+    from core.cli import root_cause_first
+
+    try:  # h3-secrets' scrubber, once merged: no secret seen in this run reaches the terminal
+        from core.redact import scrub
+    except ImportError:
+        def scrub(text: str) -> str:
+            return text
+    lines = [scrub(line) for line in root_cause_first(session.recorded(config))]
+    if lines:
+        terminalreporter.section("failing findings, root cause first", sep="=", red=True, bold=True)
+        for line in lines:
+            terminalreporter.line(line)
+    return (yield)

@@ -40,12 +40,13 @@ KEYWORDS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
                                       ("aws_launch_template.*", ("instance_type",)),
                                       ("aws_launch_configuration.*", ("instance_type",)),
                                       ("var.instance_type", ()))),
-    (r"instance count|instances|capacity|auto ?scaling|scaling|asg", (("aws_instance.*", ()),
+    (r"instance count|instances|servers?|capacity|auto ?scaling|scaling|asg", (("aws_instance.*", ()),
                                                         ("aws_autoscaling_group.*", ("min_size", "max_size",
                                                                                      "desired_capacity")))),
     (r"rds instance|db instance|instance class", (("aws_db_instance.*", ("instance_class",)),
                                                   ("var.db_instance_class", ()))),
-    (r"storage", (("aws_db_instance.*", ("allocated_storage", "storage_type")),)),
+    (r"rds storage|db storage|database storage|allocated storage",
+     (("aws_db_instance.*", ("allocated_storage", "storage_type")),)),
     (r"rds|database|postgres\w*|mysql", (("aws_db_instance.*", ()), ("aws_db_subnet_group.*", ()),
                                          ("aws_db_parameter_group.*", ()))),
     (r"security groups?|firewall|ingress|sg", (("aws_security_group.*", ()), ("aws_security_group_rule.*", ()),
@@ -56,12 +57,17 @@ KEYWORDS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
                                   ("aws_iam_role_policy_attachment.*", ()), ("aws_iam_instance_profile.*", ()),
                                   ("aws_iam_policy.*", ()), ("aws_iam_user.*", ()),
                                   ("aws_iam_user_policy_attachment.*", ()))),
-    (r"s3 bucket|bucket names?", (("aws_s3_bucket.*", ("bucket",)),)),
+    (r"s3 bucket|bucket|bucket names?", (("aws_s3_bucket.*", ("bucket",)),)),
     (r"s3|buckets?|uploads?", (("aws_s3_bucket.*", ()), ("aws_s3_bucket_public_access_block.*", ()),
                                ("aws_s3_bucket_ownership_controls.*", ()),
                                ("aws_s3_bucket_server_side_encryption_configuration.*", ()),
                                ("aws_s3_bucket_versioning.*", ()), ("aws_s3_bucket_lifecycle_configuration.*", ()),
                                ("aws_s3_bucket_policy.*", ()))),
+    (r"key pairs?|ssh keys?", (("aws_key_pair.*", ()), ("aws_launch_template.*", ("key_name",)),
+                               ("aws_instance.*", ("key_name",)))),
+    (r"network|vpc|subnets?|routing", (("aws_vpc.*", ()), ("aws_subnet.*", ()), ("aws_route_table.*", ()),
+                                       ("aws_route_table_association.*", ()), ("aws_internet_gateway.*", ()),
+                                       ("aws_nat_gateway.*", ()), ("aws_route.*", ()))),
     (r"efs|file system", (("aws_efs_file_system.*", ()), ("aws_efs_mount_target.*", ()))),
     (r"monitoring|cloudwatch|alarms?|logs?|alerts?|dashboards?",
      (("aws_cloudwatch_log_group.*", ()), ("aws_cloudwatch_metric_alarm.*", ()), ("aws_cloudwatch_dashboard.*", ()),
@@ -117,15 +123,18 @@ def document_environments(doc: Path) -> list[str]:
                      hint="the document needs a table of what differs, one column per environment")
 
 
-def referenced_workspaces(tf_dir: Path) -> list[str]:
-    """Workspace names the code compares ``terraform.workspace`` with, in order of first use."""
+def referenced_workspaces(tf_dir: Path, doc: Path | None = None) -> list[str]:
+    """Workspace names the code compares ``terraform.workspace`` with, then those the document names
+    (``terraform workspace select NAME``, or `NAME` on a line about workspaces), in order of first use."""
     names: list[str] = []
     for tf in sorted(tf_dir.glob("*.tf")):
         for m in _WORKSPACE_RE.finditer(tf.read_text()):
-            name = m.group(1) or m.group(2)
-            if name not in names:
-                names.append(name)
-    return names
+            names.append(m.group(1) or m.group(2))
+    for line in doc.read_text().splitlines() if doc is not None else ():
+        names += re.findall(r"workspace\s+(?:select|new)\s+([\w-]+)", line)
+        if "workspace" in line.lower():
+            names += [n for n in re.findall(r"`([\w-]+)`", line)]
+    return list(dict.fromkeys(names))
 
 
 def _alias(a: str, b: str) -> bool:
@@ -143,7 +152,7 @@ def environments(tf_dir: Path, doc: Path) -> tuple[str, dict[str, EnvSpec]]:
     """(reference, environments) found in the document's columns, the code's workspaces and the var files."""
     names = [h.lower() for h in document_environments(doc)]
     reference = _reference(names)
-    workspaces = referenced_workspaces(tf_dir)
+    workspaces = referenced_workspaces(tf_dir, doc)
     var_files = sorted(p.name for p in tf_dir.glob("*.tfvars") if p.name != "terraform.tfvars")
     out: dict[str, EnvSpec] = {}
     taken: set[str] = set()

@@ -99,6 +99,62 @@ def test_init_command_writes_a_contract(capsys, tmp_path):
     out = tmp_path / "contract.yaml"
     code, text, _ = run(capsys, "init", "--tf-dir", str(TF_DIR), "--docs", str(DOCS), "--output", str(out))
     assert code == 0 and out.is_file()
-    assert "14 difference(s) unclaimed" in text  # with main: aws_route53_record.cert_validation[*] too
+    listed = [line for line in out.read_text().splitlines() if line.startswith("#   unclaimed: ")]
+    assert f"{len(listed)} difference(s) unclaimed" in text
+    # every difference terraform/ has between its environments is listed, the unknown instance set included
+    for expected in ("var.enable_ssl.value", "aws_lb_listener.https[0] exists only in production",
+                     "aws_route53_record.cert_validation[*] exists only in production",
+                     "aws_db_instance.main.deletion_protection"):
+        assert any(expected in line for line in listed), (expected, listed)
     code, _, err = run(capsys, "init", "--tf-dir", str(TF_DIR), "--docs", str(DOCS), "--output", str(out))
     assert code == 2 and "file exists; pass another --output, or --force" in err
+
+
+@pytest.mark.slow
+def test_plain_pytest_prints_the_failing_summary_first_root_cause_first(tmp_path):
+    from tests.helpers import run_pytest
+
+    tf = copy_tf(tmp_path)
+    mutate(tf / "staging.tfvars", 'enable_ssl     = false', 'enable_ssl     = false\ninstance_type  = "t3.small"')
+    result = run_pytest("parity", "--tf-dir", str(tf), "-q", "-k", "Instance")
+    assert result.returncode == 1, result.output
+    summary = result.output.index("failing findings, root cause first")
+    assert summary < result.output.index("= FAILURES =")
+    first = result.output[summary:].splitlines()[1]
+    assert first.startswith("FAIL    [Instance Type] staging~production var.instance_type.value") and \
+        "staging.tfvars:5" in first
+
+
+def test_live_without_credentials_is_never_a_pass(capsys, tmp_path, monkeypatch):
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    live = ["live", *GATE[1:], "--report-dir", str(tmp_path / "out")]
+    code, out, _ = run(capsys, *live)
+    assert code == 2, out
+    assert "ERROR   nothing was checked: every test was skipped (live checks: no AWS credentials" in out
+    code, out, _ = run(capsys, *live, "--require-live")
+    assert code == 2 and "--require-live: no AWS credentials" in out, out
+
+
+def _report(tmp_path, *findings, status="fail"):
+    (tmp_path / "parity.json").write_text(json.dumps({"status": status, "findings": [
+        {"check": c, "kind": "parity", "status": s, "env": "staging", "file": f, "line": 3} for c, s, f in findings]}))
+
+
+def test_exit_codes_from_a_finished_run(tmp_path):
+    _report(tmp_path, ("Instance Type", "fail", "terraform/compute.tf"), ("RDS", "fail", "terraform/staging.tfvars"))
+    code, lines = cli.summarise(tmp_path, 1)
+    assert code == 1 and lines[0].startswith("FAIL    [RDS] staging at terraform/staging.tfvars:3")
+    _report(tmp_path, ("checkov", "error", ""), ("Instance Type", "fail", "terraform/compute.tf"))
+    assert cli.summarise(tmp_path, 1)[0] == 2  # an incomplete run is a tool error, even with findings
+    _report(tmp_path, ("collection", "error", "parity/test_parity.py"))
+    code, lines = cli.summarise(tmp_path, 2)  # pytest: interrupted by collection errors
+    assert code == 2 and lines == ["ERROR   [collection] staging at parity/test_parity.py:3"]
+    assert cli.summarise(tmp_path, 5) == (2, ["ERROR   no test was collected (check -k, -m and --env)"])
+    _report(tmp_path, status="pass")
+    assert cli.summarise(tmp_path, 0) == (0, [])
+    code, lines = cli.summarise(tmp_path, 0, started=(tmp_path / "parity.json").stat().st_mtime + 60)
+    assert code == 2 and "was not written by this run" in lines[0]  # a previous run's report is not read
+    assert cli.summarise(tmp_path / "missing", 4) == (2, [])  # pytest printed the usage error itself

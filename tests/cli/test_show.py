@@ -74,3 +74,13 @@ def test_show_command(capsys, drifted):
                                   "values as written)"
     assert {line.split("  ")[0] for line in out.splitlines()[1:] if not line.startswith(" ")} == {
         "var.docker_tag.value", "var.enable_ssl.value"}
+
+
+def test_show_never_prints_a_secret(tmp_path, capsys):
+    tf = copy_tf(tmp_path)
+    secret = "Sup3r-s3cret-for-the-show-test"
+    mutate(tf / "staging.tfvars", 'enable_ssl     = false', f'enable_ssl     = false\ndb_password    = "{secret}"')
+    for envs in (["--env", "staging"], ["--env", "staging", "--env", "production"]):
+        assert cli.main(["show", "--tf-dir", str(tf), "--contract", str(CONTRACT), *envs]) == 0
+        out = capsys.readouterr().out
+        assert secret not in out and out.strip()
