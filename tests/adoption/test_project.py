@@ -241,3 +241,16 @@ def test_a_project_brings_its_own_price_table(tmp_path):
     assert prices["source"] == "our negotiated prices" and prices["ec2_hourly"]["t3.small"] == 0.01
     over = [f for f in cost.POLICIES[1].run(models["production"], ctx) if not f.status.ok]
     assert any(f.resource == "aws_autoscaling_group.web" and f.actual == "$14.60/month" for f in over), over
+
+
+def test_the_command_never_falls_back_to_a_default_document(tmp_path, monkeypatch):
+    """`codedetect-suite gate` from the suite's own directory (which has docs/ENVIRONMENTS.md) with a contract that
+    names no document: a usage error, not codedetect's document."""
+    from core import cli
+
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(WEBSHOP.read_text().replace("document: ../../samples/webshop/docs/ENVIRONMENTS.md\n", ""))
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(cli.UsageError, match="names no environments document"):
+        cli._docs(None, contract)
+    assert cli._docs(None, WEBSHOP) == SAMPLE / "docs" / "ENVIRONMENTS.md"
