@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -51,8 +52,14 @@ class Scan:
 
 
 def checkov_binary() -> str:
-    """The checkov CLI: $CODEDETECT_CHECKOV, else .venv-checkov/bin/checkov."""
-    return os.environ.get("CODEDETECT_CHECKOV") or str(DEFAULT_CHECKOV)
+    """The checkov CLI: $CODEDETECT_CHECKOV, else .venv-checkov/bin/checkov of a checkout, else a checkov on PATH
+    (an installed suite); when none exists, the default path, whose start fails as an ERROR."""
+    given = os.environ.get("CODEDETECT_CHECKOV")
+    if given:
+        return given
+    if DEFAULT_CHECKOV.exists():
+        return str(DEFAULT_CHECKOV)
+    return shutil.which("checkov") or str(DEFAULT_CHECKOV)
 
 
 def _file_name(env: str) -> str:
@@ -105,20 +112,22 @@ def without_secrets(doc: dict) -> dict:
             "planned_values": planned, "resource_changes": changes, "configuration": config}
 
 
-def command(files: list[Path], checks_dir: Path = CHECKS_DIR) -> list[str]:
+def command(files: list[Path], checks_dir: Path = CHECKS_DIR, extra_dirs=()) -> list[str]:
     cmd = [checkov_binary(), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact",
            "--external-checks-dir", str(checks_dir)]
+    for d in extra_dirs:  # the project's own checks (contract `project: {checks: [...]}`)
+        cmd += ["--external-checks-dir", str(d)]
     for f in files:
         cmd += ["-f", str(f)]
     return cmd
 
 
-def _environment() -> dict[str, str]:
-    return {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+def _environment(settings: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
 
 
 # A checkov interpreter started early: it imports checkov (most of checkov's start-up) while the suite evaluates
-# the Terraform, then reads one JSON line {"argv": [...], "cwd": ...} and runs checkov exactly as its CLI script
+# the Terraform, then reads one JSON line {"argv": [...], "cwd": ..., "env": {...}} and runs checkov as its CLI script
 # does. An empty line or end of input makes it exit without scanning.
 _WARM_CODE = """
 import json, os, sys, warnings
@@ -127,6 +136,7 @@ request = sys.stdin.readline()
 if not request.strip():
     sys.exit(0)
 request = json.loads(request)
+os.environ.update(request.get("env") or {})
 os.chdir(request["cwd"])
 sys.argv = request["argv"]
 with warnings.catch_warnings():
@@ -175,7 +185,8 @@ def warm() -> Warm | None:
     return Warm(proc)
 
 
-def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, warm: Warm | None = None) -> Running:
+def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs=(),
+          settings: dict[str, str] | None = None, warm: Warm | None = None) -> Running:
     """Write the plans and start checkov in the background (the gate's other checks run meanwhile); with a
     ``warm`` interpreter (see ``warm``), hand the plans to it instead of starting checkov from scratch."""
     tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
@@ -186,27 +197,28 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, warm: Warm
         if warm is not None:
             warm.stop()
         raise
-    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir)
+    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir, extra_dirs)
     if warm is not None:
-        proc = _hand_over(warm, cmd, tmp.name)
+        proc = _hand_over(warm, cmd, tmp.name, settings or {})
         if proc is not None:
             return Running(proc, tmp, names)
     try:
         proc = subprocess.Popen(cmd, cwd=tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=_environment())
+                                stderr=subprocess.PIPE, text=True, env=_environment(settings))
     except OSError as err:
         tmp.cleanup()
         raise CheckovError(f"cannot start checkov ({cmd[0]}): {err.strerror or err}; install it with "
-                           "`make venvs` or point CODEDETECT_CHECKOV at the checkov CLI") from None
+                           "`make venvs`, point CODEDETECT_CHECKOV at the checkov CLI or put checkov on PATH") from None
     return Running(proc, tmp, names)
 
 
-def _hand_over(warm: Warm, cmd: list[str], cwd: str) -> subprocess.Popen | None:
-    """Send the command line to the warm interpreter; None (and it is stopped) if it is no longer waiting."""
+def _hand_over(warm: Warm, cmd: list[str], cwd: str, settings: dict[str, str]) -> subprocess.Popen | None:
+    """Send the command line (and the environment variables a plain start would add) to the warm interpreter;
+    None (and it is stopped) if it is no longer waiting."""
     proc = warm.proc
     if proc.poll() is None:
         try:
-            proc.stdin.write(json.dumps({"argv": cmd, "cwd": cwd}) + "\n")
+            proc.stdin.write(json.dumps({"argv": cmd, "cwd": cwd, "env": settings}) + "\n")
             proc.stdin.close()
             proc.stdin = None  # closed: communicate() must not flush it again
             return proc
