@@ -142,7 +142,7 @@ class Limiter:
         left = self.remaining()
         if left is not None and left <= 0:
             raise self._expired_error()
-        if not self._slots.acquire(timeout=left if left is not None else -1):
+        if not (self._slots.acquire() if left is None else self._slots.acquire(timeout=left)):
             raise self._expired_error()
         with self._lock:
             self.in_flight += 1

@@ -52,6 +52,15 @@ COVERED_BY = {"aws_lb_target_group_attachment": "aws_lb_target_group"}
 UNLISTED = "(not in the contract)"
 
 
+def wanted_for(models: dict[str, EnvModel]) -> dict[str, set[str]]:
+    """What the inventories read in detail: declared identifiers, Environment tag values, SSM parameter names."""
+    wanted = exp.wanted(list(models.values()))
+    wanted["Environment"] = {m.default_tags.get("Environment") or m.env.tag for m in models.values()}
+    wanted["data.aws_ssm_parameter"] = {r.values.get("name") for m in models.values() for r in m.resources.values()
+                                        if r.mode == "data" and r.type == "aws_ssm_parameter"} - {None}
+    return wanted
+
+
 def build_sessions(contract: Contract, default: AwsSession, profile: str | None = None,
                    region: str | None = None) -> dict[str, AwsSession] | str:
     """One session per distinct ``aws:`` mapping of the contract's environments (sharing ``default``'s
@@ -100,11 +109,7 @@ class LiveRun:
     @cached_property
     def inventories(self) -> dict[tuple[int, str, str], Inventory]:
         """Every (account, service, region) inventory, read concurrently once, within the run's deadline."""
-        wanted = exp.wanted(list(self.models.values()))
-        wanted["Environment"] = {m.default_tags.get("Environment") or m.env.tag for m in self.models.values()}
-        wanted["data.aws_ssm_parameter"] = {r.values.get("name") for m in self.models.values()
-                                            for r in m.resources.values()
-                                            if r.mode == "data" and r.type == "aws_ssm_parameter"} - {None}
+        wanted = wanted_for(self.models)
         out: dict[tuple[int, str, str], Inventory] = {}
         for env in sorted(self.models, key=lambda e: (self.account(e), self.regions[e] or "")):
             if not self.regions[env]:

@@ -13,7 +13,9 @@ value that never leaves the sandbox.
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
+import hashlib
 import logging
 import os
 import secrets
@@ -79,6 +81,19 @@ def patch_moto() -> None:
     Monitoring.monitor_instances = monitor_instances
     Monitoring.unmonitor_instances = unmonitor_instances
     Monitoring._codedetect_patched = True
+
+    # moto gives every DB instance the same DbiResourceId; the provider reads an instance back by that id
+    # (filter dbi-resource-id) and, finding two once both environments exist, fails "couldn't find resource".
+    from moto.rds.models import DBInstance
+
+    original_init = DBInstance.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        digest = hashlib.sha256(f"{self.account_id}/{self.region}/{self.db_instance_identifier}".encode()).digest()
+        self.dbi_resource_id = "db-" + base64.b32encode(digest).decode()[:26]
+
+    DBInstance.__init__ = init
 
     # snapshot() deep-copies moto's state; SSM's parameter store is a defaultdict whose class needs arguments.
     from moto.ssm.models import ParameterDict

@@ -78,10 +78,17 @@ def _instance(i: dict) -> dict:
         "ami": i.get("ImageId"),
         "monitoring": (i.get("Monitoring") or {}).get("State") in ("enabled", "pending"),
         "iam_instance_profile": profile.rsplit("/", 1)[-1] if profile else None,
-        "vpc_security_group_ids": [g["GroupId"] for g in i.get("SecurityGroups", [])],
+        "vpc_security_group_ids": [g["GroupId"] for g in i.get("SecurityGroups") or _primary(i).get("Groups", [])],
         "metadata_options": [{"http_endpoint": meta.get("HttpEndpoint"), "http_tokens": meta.get("HttpTokens")}],
         "tags": tags(i.get("Tags")),
     }
+
+
+def _primary(i: dict) -> dict:
+    """The instance's primary network interface (its groups are the instance's; moto reports them only there
+    when the instance was launched with a network interface specification, as Terraform does)."""
+    return next((n for n in i.get("NetworkInterfaces", []) if (n.get("Attachment") or {}).get("DeviceIndex") == 0),
+                {})
 
 
 def _instance_ids(i: dict, address: str) -> dict[str, str]:

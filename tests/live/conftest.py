@@ -29,6 +29,13 @@ def _only(mp: pytest.MonkeyPatch, values: dict[str, str]) -> None:
         mp.setenv(key, value)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs the Terraform-deployed sandbox is slow (the apply takes minutes, once per session)."""
+    for item in items:
+        if {"sandbox_state", "sandbox_env", "moto_endpoint"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def no_credentials(monkeypatch):
     """No AWS credentials anywhere in this process's environment (subprocesses inherit it)."""

@@ -87,16 +87,19 @@ def replaced_from_other_ami(sb):
     old = _instance(sb, "codedetect-production-app-blue")
     other = next(i["ImageId"] for i in ec2.describe_images(Owners=["amazon"])["Images"]
                  if i["ImageId"] != old["ImageId"])
-    groups = [g["GroupId"] for g in old["SecurityGroups"]]
+    primary = next(n for n in old["NetworkInterfaces"] if n["Attachment"]["DeviceIndex"] == 0)
     new = ec2.run_instances(ImageId=other, InstanceType=old["InstanceType"], MinCount=1, MaxCount=1,
-                            SubnetId=old["SubnetId"], SecurityGroupIds=groups,
+                            NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": old["SubnetId"],
+                                                "Groups": [g["GroupId"] for g in primary["Groups"]],
+                                                "AssociatePublicIpAddress": True}],
                             IamInstanceProfile={"Arn": old["IamInstanceProfile"]["Arn"]},
                             Monitoring={"Enabled": True},
                             MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
                             TagSpecifications=[{"ResourceType": "instance", "Tags": old["Tags"]}])["Instances"][0]
     tg = elb.describe_target_groups(Names=["codedetect-production-blue"])["TargetGroups"][0]["TargetGroupArn"]
-    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": new["InstanceId"], "Port": 80}])
-    elb.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": old["InstanceId"], "Port": 80}])
+    port = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0]["Target"]["Port"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": new["InstanceId"], "Port": port}])
+    elb.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": old["InstanceId"], "Port": port}])
     ec2.terminate_instances(InstanceIds=[old["InstanceId"]])
     return other
 
@@ -104,7 +107,7 @@ def replaced_from_other_ami(sb):
 # drift -> (make it, check, environment, resource, attribute, expected, actual) as they appear in the finding
 DRIFTS = {
     "bucket policy Principal *": (bucket_policy, "s3", "staging", "aws_s3_bucket.uploads", "policy_statements",
-                                  "[]", '"Principal": "*"'),
+                                  "[]", "'Principal': '*'"),
     "public-read ACL": (public_acl, "s3", "staging", "aws_s3_bucket.uploads", "acl_grants", "[]",
                         "http://acs.amazonaws.com/groups/global/AllUsers READ"),
     "CORS *": (cors, "s3", "staging", "aws_s3_bucket.uploads", "cors_rules", "[]", "'allowed_origins': ['*']"),
