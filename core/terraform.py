@@ -92,12 +92,15 @@ class Workdir:
     """A temporary copy of a root module wired to a local endpoint; ``init`` runs on entry."""
 
     def __init__(self, tf_dir: str | os.PathLike, endpoint: str, timeout: int = 600,
-                 extra_env: Mapping[str, str] | None = None, credentials: tuple[str, str] | None = None):
+                 variables_env: Mapping[str, str] | None = None, credentials: tuple[str, str] | None = None):
+        """``variables_env``: values passed as ``TF_VAR_<name>`` (below every var file and ``-var`` in
+        Terraform's precedence), e.g. placeholders for required variables nothing else sets.
+        ``credentials``: the access key pair the provider signs with (a local moto maps keys to accounts)."""
         self.source = Path(tf_dir).resolve()
         self.endpoint = endpoint
         self.timeout = timeout
-        self.extra_env = dict(extra_env or {})  # e.g. TF_VAR_<secret>: kept off the command line
-        self.credentials = credentials or (DUMMY_KEY, DUMMY_KEY)  # a local moto maps keys to accounts
+        self.variables_env = dict(variables_env or {})
+        self.credentials = credentials or (DUMMY_KEY, DUMMY_KEY)
         self.tmp: Path | None = None
         self.dir: Path | None = None
 
@@ -121,9 +124,10 @@ class Workdir:
     @property
     def env(self) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}  # never the user's
-        return {**keep, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
+        tf_vars = {f"TF_VAR_{k}": v for k, v in self.variables_env.items()}
+        return {**keep, **tf_vars, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
                 "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true",
-                "TF_DATA_DIR": str(self.dir / ".terraform"), **self.extra_env}
+                "TF_DATA_DIR": str(self.dir / ".terraform")}
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([terraform_binary(), *args, "-no-color"], cwd=self.dir, env=self.env,

@@ -164,8 +164,8 @@ def apply_env(tf_dir: str | Path, endpoint: str, env: EnvSpec, timeout: int = 90
 
     _loopback(endpoint)
     # Throwaway values, never printed, passed in the environment (not on a command line or in a file).
-    secret_env = {f"TF_VAR_{name}": "Sbx" + secrets.token_hex(12) for name in unset_variables(tf_dir)}
-    with Workdir(tf_dir, endpoint, timeout=timeout, extra_env=secret_env, credentials=credentials) as wd:
+    secret_env = {name: "Sbx" + secrets.token_hex(12) for name in unset_variables(tf_dir)}
+    with Workdir(tf_dir, endpoint, timeout=timeout, variables_env=secret_env, credentials=credentials) as wd:
         wd.apply(env.workspace, env.var_files)
 
 

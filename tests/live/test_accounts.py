@@ -57,6 +57,9 @@ def two_accounts(sandbox_state, tmp_path_factory):
     sb = sandbox_state.fresh()
     sb.dirty = True  # account 222222222222 goes away with the next fresh()
     key = sandbox.account_credentials(sb.endpoint, OTHER)
+    # S3 bucket names are global: staging's bucket moves to the other account (a run reading staging in the
+    # default account now misses it)
+    sb.client("s3").delete_bucket(Bucket="codedetect-staging-uploads-2025")
     sandbox.apply_env(ROOT / "terraform", sb.endpoint, sb.contract.environments["staging"], credentials=key)
     iam = boto3.client("iam", endpoint_url=sb.endpoint, region_name="us-east-1", aws_access_key_id=key[0],
                        aws_secret_access_key=key[1])
@@ -97,5 +100,7 @@ def test_the_other_account_is_the_one_read(two_accounts):
     drift = [f for f in run.check("elb", "staging") if f.status == Status.DRIFT]
     assert [(f.resource, f.attribute, f.actual) for f in drift] == [
         ('aws_lb_target_group.app["blue"]', "health_check[0].path", "/healthz")], finding_table(drift)
-    one_account = sb.run()  # staging read from the default account: it does not see that drift
+    one_account = sb.run()  # staging read from the default account: it does not see that drift ...
     assert [f.status for f in one_account.check("elb", "staging")] == [Status.PASS]
+    missing = one_account.check("s3", "staging")  # ... and misses the bucket that moved
+    assert ("aws_s3_bucket.uploads", "missing") in {(f.resource, f.actual) for f in missing}, finding_table(missing)
