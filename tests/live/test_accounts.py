@@ -25,7 +25,7 @@ ROLE = f"arn:aws:iam::{OTHER}:role/codedetect-auditor"
 
 
 def _contract_with(tmp_path, aws_yaml: str):
-    text = (ROOT / "parity" / "contract.yaml").read_text()
+    text = (ROOT / "parity" / "contract.yaml").read_text().replace("../", f"{ROOT}/")  # paths: the contract's dir
     anchor = "  staging: {workspace: staging, var_files: [staging.tfvars], tag: staging}"
     assert anchor in text
     path = tmp_path / "contract.yaml"
