@@ -41,11 +41,11 @@ chromium:
 test: venvs $(ACTIONLINT) chromium
 	$(PYTEST) tests
 
-## Live checks against AWS (credentials from the environment) or a sandbox (--aws-endpoint).
+## Live checks against AWS (credentials from the environment) or a sandbox (--aws-endpoint); ARGS="--live-deadline 900".
 live: venvs
 	$(PYTEST) -m live live_checks --report-dir $(REPORTS) $(ARGS)
 
-## A local moto server holding what terraform/ declares, for practising drift.
+## A local moto server holding both environments, deployed by `terraform apply` of terraform/ (offline), for practising drift.
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/python -m live_checks.sandbox --port $(or $(PORT),5555)
 

@@ -112,6 +112,8 @@ class Contract:
     project: Project = field(default_factory=Project)
     claims: tuple[Claim, ...] = ()
     base64_attributes: tuple[str, ...] = ()  # e.g. a launch template's user_data: decoded before comparing
+    # env -> its AWS account and region for the live checks: profile, role_arn (+ external_id), region
+    aws: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def normaliser(self, env: str):
         """Function mapping a value of ``env`` into the reference environment's names."""
@@ -150,6 +152,30 @@ LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _cons
 
 _ROW_KEYS = {"id", "document", "select", "values", "measure", "allow", "__line__", "why"}
 _SEL_KEYS = {"address", "attributes", "envs", "__line__"}
+AWS_KEYS = ("profile", "role_arn", "external_id", "region")
+
+
+def _aws(name: str, e: dict, path: Path) -> dict[str, str]:
+    """An environment's optional ``aws:`` mapping (where the live checks read it)."""
+    raw = e.get("aws")
+    if raw is None:
+        return {}
+    line = raw.get("__line__", e.get("__line__")) if isinstance(raw, dict) else e.get("__line__")
+    if not isinstance(raw, dict):
+        raise SuiteError(f"environment {name!r}: aws must be a mapping of {', '.join(AWS_KEYS)}", path=str(path),
+                         line=line)
+    out = {k: v for k, v in raw.items() if k != "__line__"}
+    unknown = sorted(set(out) - set(AWS_KEYS))
+    if unknown:
+        raise SuiteError(f"environment {name!r}: unknown aws keys {unknown} (allowed: {', '.join(AWS_KEYS)})",
+                         path=str(path), line=line)
+    bad = sorted(k for k, v in out.items() if not isinstance(v, str) or not v)
+    if bad:
+        raise SuiteError(f"environment {name!r}: aws {', '.join(bad)} must be non-empty strings", path=str(path),
+                         line=line)
+    if "external_id" in out and "role_arn" not in out:
+        raise SuiteError(f"environment {name!r}: aws external_id needs a role_arn", path=str(path), line=line)
+    return out
 
 
 def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contract:
@@ -174,6 +200,7 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
 
     envs_raw = need(raw, "environments", dict)
     environments: dict[str, EnvSpec] = {}
+    aws: dict[str, dict[str, str]] = {}
     for name, e in envs_raw.items():
         if name == "__line__":
             continue
@@ -187,6 +214,8 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                                      path=str(path), line=e["__line__"], hint="fix var_files or add the file")
         environments[name] = EnvSpec(name=name, workspace=str(e["workspace"]), var_files=var_files,
                                      tag=str(e.get("tag", name)))
+        if _aws(name, e, path):
+            aws[name] = _aws(name, e, path)
     reference = need(raw, "reference", str)
     if reference not in environments:
         raise SuiteError(f"reference environment {reference!r} is not declared", path=str(path),
@@ -258,7 +287,7 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                     ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()),
                     project=load_project(raw.get("project"), path, list(environments), reference),
                     claims=_claims(raw.get("claims"), path, environments),
-                    base64_attributes=tuple(raw.get("base64_attributes") or ()))
+                    base64_attributes=tuple(raw.get("base64_attributes") or ()), aws=aws)
 
 
 _CLAIM_KEYS = {"text", "line", "kind", "envs", "address", "attribute", "why", "__line__"}

@@ -59,7 +59,7 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def override_text(endpoint: str) -> str:
+def override_text(endpoint: str, access_key: str = DUMMY_KEY, secret_key: str = DUMMY_KEY) -> str:
     endpoints = "\n".join(f'    {s} = "{endpoint}"' for s in ENDPOINT_SERVICES)
     return f"""# Written by the codedetect suite into a throwaway copy; never into the user's repository.
 terraform {{
@@ -67,8 +67,8 @@ terraform {{
 }}
 
 provider "aws" {{
-  access_key                  = "{DUMMY_KEY}"
-  secret_key                  = "{DUMMY_KEY}"
+  access_key                  = "{access_key}"
+  secret_key                  = "{secret_key}"
   skip_credentials_validation = true
   skip_requesting_account_id  = true
   skip_metadata_api_check     = true
@@ -91,10 +91,16 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
 class Workdir:
     """A temporary copy of a root module wired to a local endpoint; ``init`` runs on entry."""
 
-    def __init__(self, tf_dir: str | os.PathLike, endpoint: str, timeout: int = 600):
+    def __init__(self, tf_dir: str | os.PathLike, endpoint: str, timeout: int = 600,
+                 variables_env: Mapping[str, str] | None = None, credentials: tuple[str, str] | None = None):
+        """``variables_env``: values passed as ``TF_VAR_<name>`` (below every var file and ``-var`` in
+        Terraform's precedence), e.g. placeholders for required variables nothing else sets.
+        ``credentials``: the access key pair the provider signs with (a local moto maps keys to accounts)."""
         self.source = Path(tf_dir).resolve()
         self.endpoint = endpoint
         self.timeout = timeout
+        self.variables_env = dict(variables_env or {})
+        self.credentials = credentials or (DUMMY_KEY, DUMMY_KEY)
         self.tmp: Path | None = None
         self.dir: Path | None = None
 
@@ -105,7 +111,7 @@ class Workdir:
         self.tmp = Path(tempfile.mkdtemp(prefix="codedetect-tf-"))
         self.dir = self.tmp / self.source.name
         shutil.copytree(self.source, self.dir, ignore=_ignore, symlinks=False)
-        (self.dir / OVERRIDE_NAME).write_text(override_text(self.endpoint))
+        (self.dir / OVERRIDE_NAME).write_text(override_text(self.endpoint, *self.credentials))
         (self.tmp / "cli.tfrc").write_text(
             f'provider_installation {{\n  filesystem_mirror {{\n    path = "{find_mirror()}"\n  }}\n}}\n')
         self.run("init", "-input=false", "-backend=true", "-get=false")
@@ -118,7 +124,8 @@ class Workdir:
     @property
     def env(self) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}  # never the user's
-        return {**keep, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
+        tf_vars = {f"TF_VAR_{k}": v for k, v in self.variables_env.items()}
+        return {**keep, **tf_vars, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
                 "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true",
                 "TF_DATA_DIR": str(self.dir / ".terraform")}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -58,6 +59,39 @@ def refers_to(value: Any, address: str, model: EnvModel, attribute: str = "name"
         target is not None and value is not None and value == target.values.get(attribute))
 
 
+RULE_TYPES = ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+LIFECYCLE_BLOCKS = ("expiration", "transition", "noncurrent_version_expiration", "noncurrent_version_transition",
+                    "abort_incomplete_multipart_upload")
+# Bucket settings that expose data and the Terraform types that declare them: undeclared means none.
+BUCKET_EXPOSURE = {"policy_statements": "aws_s3_bucket_policy", "acl_grants": "aws_s3_bucket_acl",
+                   "cors_rules": "aws_s3_bucket_cors_configuration", "website": "aws_s3_bucket_website_configuration",
+                   "notifications": "aws_s3_bucket_notification"}
+
+
+def _bucket_exposure(model: EnvModel, address: str, values: dict) -> None:
+    for attribute, rtype in BUCKET_EXPOSURE.items():
+        declared = [x for x in model.of_type(rtype) if refers_to(x.values.get("bucket"), address, model, "bucket")]
+        if not declared:
+            values[attribute] = []
+        elif attribute == "policy_statements" and isinstance(declared[0].values.get("policy"), str) \
+                and not is_unknown(declared[0].values["policy"]):
+            doc = json.loads(declared[0].values["policy"])
+            statements = doc.get("Statement", [])
+            values[attribute] = [statements] if isinstance(statements, dict) else statements
+        # otherwise declared in a shape this check does not rebuild: compared by that resource's own check
+
+
+def resolve_data(model: EnvModel, values: dict, parameters: dict[str, str]) -> dict:
+    """``${data.aws_ssm_parameter.X.value}`` replaced by the parameter's value read from AWS (the AMI id)."""
+    def sub(v):
+        parsed = parse_ref(v)
+        if parsed and parsed[0].startswith("data.aws_ssm_parameter.") and parsed[1] in ("value", "insecure_value"):
+            data = model.resources.get(parsed[0])
+            return parameters.get((data.values.get("name") if data else None), v)
+        return v
+    return {k: sub(v) for k, v in values.items()}
+
+
 def expected(model: EnvModel) -> dict[str, dict[str, Any]]:
     """Managed resources' values with provider default tags merged and the attributes AWS reports derived."""
     managed = model.managed()
@@ -73,9 +107,22 @@ def expected(model: EnvModel) -> dict[str, dict[str, Any]]:
         rtype = managed[address].type
         if rtype == "aws_instance":
             values["instance_state"] = "running"
-        elif rtype == "aws_default_security_group":  # Terraform removes every rule it does not declare
-            values.setdefault("ingress", [])
-            values.setdefault("egress", [])
+        elif rtype in ("aws_default_security_group", "aws_security_group"):
+            # Terraform removes every rule it does not declare (also AWS's default allow-all egress), unless
+            # rules come from separate rule resources: then the group's own blocks say nothing.
+            if not any(refers_to(x.values.get("security_group_id"), address, model, "id")
+                       for x in model.of_type(*RULE_TYPES)):
+                values["ingress"] = values.get("ingress") or []
+                values["egress"] = values.get("egress") or []
+        elif rtype == "aws_s3_bucket":
+            _bucket_exposure(model, address, values)
+        elif rtype == "aws_s3_bucket_lifecycle_configuration":
+            values["rule"] = [{**{b: [] for b in LIFECYCLE_BLOCKS}, **{k: v for k, v in rule.items() if v is not None}}
+                              for rule in values.get("rule") or []]
+        elif rtype == "aws_sns_topic":
+            values["subscriptions"] = sorted(
+                f"{x.values.get('protocol')}:{x.values.get('endpoint')}" for x in model.of_type(
+                    "aws_sns_topic_subscription") if refers_to(x.values.get("topic_arn"), address, model, "arn"))
         elif rtype == "aws_acm_certificate":
             values["status"] = "ISSUED"
         elif rtype == "aws_lb_target_group":

@@ -25,11 +25,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="AWS-compatible endpoint, e.g. a sandbox: http://127.0.0.1:5555 (LocalStack, moto)")
     group.addoption("--require-live", action="store_true",
                     help="fail, instead of skip, when the live checks cannot run (nightly audit, promotion)")
+    group.addoption("--live-deadline", default="900", metavar="SECONDS",
+                    help="overall deadline of the live run's AWS reads (default 900); past it, ERROR with reports")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     endpoint, region = config.getoption("--aws-endpoint"), config.getoption("--aws-region")
     profile = config.getoption("--aws-profile")
+    deadline = config.getoption("--live-deadline")
+    try:
+        if not 0 < float(deadline) < 1e7:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"--live-deadline {deadline!r}: expected a number of seconds, e.g. 900") from None
     if endpoint is None and region is None and profile is None:
         return  # nothing to validate: do not even import boto3
     from live_checks.aws import valid_endpoint, valid_region
@@ -61,16 +69,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def live_run(config: pytest.Config):
     """The run, or the reason it cannot run (a string), built once per pytest run."""
     if _run_key not in config.stash:
-        from live_checks.aws import AwsSession
-        from live_checks.run import LiveRun
+        from live_checks.aws import AwsSession, Limiter
+        from live_checks.run import LiveRun, build_sessions
 
         endpoint, region = config.getoption("--aws-endpoint"), config.getoption("--aws-region")
-        aws = AwsSession(profile=config.getoption("--aws-profile"), region=region, endpoint=endpoint)
-        if not aws.has_credentials:
+        contract = session.contract(config)
+        limiter = Limiter(deadline=float(config.getoption("--live-deadline")))
+        aws = AwsSession(profile=config.getoption("--aws-profile"), region=region, endpoint=endpoint, limiter=limiter)
+        sessions = build_sessions(contract, aws, config.getoption("--aws-profile"), region)
+        if isinstance(sessions, str):
+            config.stash[_run_key] = sessions
+            return sessions
+        if not all(s.has_credentials for s in [aws, *sessions.values()]):
             config.stash[_run_key] = NO_CREDENTIALS
         else:
-            config.stash[_run_key] = LiveRun(aws, session.models(config), session.contract(config), region=region,
-                                             root=str(session.ROOT))
+            config.stash[_run_key] = LiveRun(aws, session.models(config), contract, region=region,
+                                             root=str(session.ROOT), sessions=sessions)
     return config.stash[_run_key]
 
 

@@ -9,16 +9,16 @@ Python API (also used by the pytest tests in live_checks/test_live.py)::
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
-from core.contract import Contract, Row
+from core.contract import Contract
 from core.findings import Finding, Status
 from core.model import EnvModel
 from live_checks import expected as exp
-from live_checks.aws import GLOBAL_SERVICES, MAX_WORKERS, AwsSession
+from live_checks.aws import GLOBAL_SERVICES, MAX_WORKERS, AwsSession, DeadlineExceeded, in_threads
 from live_checks.compare import Canon, comparable, diff
 from live_checks.inventory import SERVICES, Inventory
+from parity.engine import judge
 
 # check id -> (Terraform types it compares, services whose inventories it reads)
 CHECKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -52,33 +52,88 @@ COVERED_BY = {"aws_lb_target_group_attachment": "aws_lb_target_group"}
 UNLISTED = "(not in the contract)"
 
 
+def wanted_for(models: dict[str, EnvModel]) -> dict[str, set[str]]:
+    """What the inventories read in detail: declared identifiers, Environment tag values, SSM parameter names."""
+    wanted = exp.wanted(list(models.values()))
+    wanted["Environment"] = {m.default_tags.get("Environment") or m.env.tag for m in models.values()}
+    wanted["data.aws_ssm_parameter"] = {r.values.get("name") for m in models.values() for r in m.resources.values()
+                                        if r.mode == "data" and r.type == "aws_ssm_parameter"} - {None}
+    return wanted
+
+
+def build_sessions(contract: Contract, default: AwsSession, profile: str | None = None,
+                   region: str | None = None) -> dict[str, AwsSession] | str:
+    """One session per distinct ``aws:`` mapping of the contract's environments (sharing ``default``'s
+    endpoint and request limiter), or the reason they cannot be built (an unknown profile)."""
+    sessions, by_identity = {}, {}
+    for env, account in sorted(contract.aws.items()):
+        key = tuple(account.get(k) for k in ("profile", "role_arn", "external_id", "region"))
+        if key not in by_identity:
+            if account.get("profile") and account["profile"] not in default.boto.available_profiles:
+                return (f"{contract.path}: environment {env!r}: aws profile {account['profile']!r} "
+                        "is in no AWS config file")
+            by_identity[key] = AwsSession(profile=account.get("profile") or profile,
+                                          region=account.get("region") or region, endpoint=default.endpoint,
+                                          role_arn=account.get("role_arn"), external_id=account.get("external_id"),
+                                          limiter=default.limiter)
+        sessions[env] = by_identity[key]
+    return sessions
+
+
 class LiveRun:
+    """``aws`` is the default session; ``sessions`` gives an environment its own (another account or region).
+    Environments whose sessions are the same object share their inventories (global services once per account)."""
+
     def __init__(self, aws: AwsSession, models: dict[str, EnvModel], contract: Contract,
-                 region: str | None = None, root: str | None = None):
+                 region: str | None = None, root: str | None = None, sessions: dict[str, AwsSession] | None = None):
         self.aws, self.models, self.contract = aws, models, contract
         self.root = root
-        self.regions = {env: region or _var(m, "aws_region") or aws.default_region for env, m in models.items()}
+        self.sessions = {env: (sessions or {}).get(env) or aws for env in models}
+        self.regions = {env: region or contract.aws.get(env, {}).get("region") or _var(m, "aws_region")
+                        or self.sessions[env].default_region for env, m in models.items()}
+        self._ids = {id(s): n for n, s in enumerate(dict.fromkeys(self.sessions.values()))}
+
+    def account(self, env: str) -> int:
+        """The index of the session (account) that reads ``env``."""
+        return self._ids[id(self.sessions[env])]
+
+    def api_calls(self) -> dict[str, int]:
+        """API calls made per environment's session (environments sharing a session share the count)."""
+        return {env: s.api_calls() for env, s in self.sessions.items()}
 
     # ------------------------------------------------------------------ inventories
 
+    def _key(self, service: str, env: str) -> tuple[int, str, str]:
+        return (self.account(env), service, "us-east-1" if service in GLOBAL_SERVICES else self.regions[env])
+
     @cached_property
-    def inventories(self) -> dict[tuple[str, str], Inventory]:
-        """Every (service, region) inventory, built concurrently once."""
-        wanted = exp.wanted(list(self.models.values()))
-        wanted["Environment"] = {m.default_tags.get("Environment") or m.env.tag for m in self.models.values()}
-        out: dict[tuple[str, str], Inventory] = {}
-        for region in sorted({r for r in self.regions.values() if r}):
+    def inventories(self) -> dict[tuple[int, str, str], Inventory]:
+        """Every (account, service, region) inventory, read concurrently once, within the run's deadline."""
+        wanted = wanted_for(self.models)
+        out: dict[tuple[int, str, str], Inventory] = {}
+        for env in sorted(self.models, key=lambda e: (self.account(e), self.regions[e] or "")):
+            if not self.regions[env]:
+                continue
             for service, cls in SERVICES.items():
-                key = (service, "us-east-1" if service in GLOBAL_SERVICES else region)
+                key = self._key(service, env)
                 if key not in out:
-                    out[key] = cls(self.aws, key[1], wanted)
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
-            list(pool.map(Inventory.load, out.values()))
+                    out[key] = cls(self.sessions[env], key[2], wanted)
+        failed = {id(s): s.role_error for s in self.sessions.values() if s.role_error}
+        for key, inv in out.items():
+            session = next(self.sessions[e] for e in self.models if self.account(e) == key[0])
+            if id(session) in failed:
+                inv.errors.append(failed[id(session)])
+        todo = [inv for inv in out.values() if not inv.errors]
+        limiter = self.aws.limiter
+        results = in_threads(Inventory.load, todo, MAX_WORKERS, timeout=limiter.remaining())
+        for inv, result in zip(todo, results, strict=True):
+            if isinstance(result, DeadlineExceeded):
+                inv.errors.append(f"{inv.service} ({inv.region}): not read within the live run's deadline of "
+                                  f"{limiter.deadline_seconds:g} s (--live-deadline)")
         return out
 
     def inventory(self, service: str, env: str) -> Inventory:
-        region = "us-east-1" if service in GLOBAL_SERVICES else self.regions[env]
-        return self.inventories[(service, region)]
+        return self.inventories[self._key(service, env)]
 
     def errors(self, env: str, services) -> list[str]:
         """Every recorded error of these services, including observers' (so the views are built first)."""
@@ -114,8 +169,10 @@ class LiveRun:
         canon = Canon(refs, labels, self.contract.unordered, self.contract.json_attributes)
         managed = set(model.managed())
         expected = {}
+        parameters = self.inventory("ssm", env).values if not self.inventory("ssm", env).errors else {}
         for address, values in exp.expected(model).items():
             rtype = model.resources[address].type
+            values = exp.resolve_data(model, values, parameters)
             known = {k: v for k, v in values.items() if comparable(v, managed)}
             expected[address] = canon.resource(rtype, known)
         deployed = {a: canon.resource(t, v) for a, (t, v) in observed.items()}
@@ -155,7 +212,8 @@ class LiveRun:
         return findings
 
     def parity(self, row_id: str) -> list[Finding]:
-        """Deployed reference environment against each other deployed environment, under the contract."""
+        """Deployed reference environment against each other deployed environment, under the contract: the
+        same diff engine and the same attribution (``parity.engine.judge``) as the static gate."""
         ref = self.contract.reference
         findings = []
         for other in [e for e in self.models if e != ref]:
@@ -166,38 +224,27 @@ class LiveRun:
                              for e in dict.fromkeys(errors)]
                 continue
             norm = self.contract.normaliser(other)
-            a, b = self.views[ref][1], norm(self.views[other][1])
-            compared = 0
-            for address in sorted(a.keys() | b.keys()):
-                diffs = [("", "exists" if address in a else "absent", "exists" if address in b else "absent")] \
-                    if (address in a) != (address in b) else diff(a[address], b[address], both=True)
-                compared += 1
-                for path, x, y in diffs:
-                    row, allowed = self._row_for(address, path)
-                    if (row.id if row else UNLISTED) == row_id and not allowed:
-                        findings.append(self._finding(row_id, label, Status.DRIFT, address, path, x, y, (
-                            f"deployed {ref} has {x!r}, deployed {other} has {y!r} (after normalising names)")))
+            a, b = self.views[ref][1], {norm(k): norm(v) for k, v in self.views[other][1].items()}
+            for v in judge(self.contract, a, b, other):
+                if v.allowed or (row_id not in v.rows if row_id != UNLISTED else bool(v.rows)):
+                    continue
+                d = v.diff
+                findings.append(self._finding(row_id, label, Status.DRIFT, d.address, d.path, d.reference, d.other, (
+                    f"deployed {ref} has {d.reference!r}, deployed {other} has {d.other!r} (after normalising names)"
+                    + ("; no contract row covers it" if not v.rows else "; not an allowed difference"))))
             if not any(f.env == label for f in findings):
                 findings.append(self._finding(row_id, label, Status.PASS, message=(
-                    f"deployed {other} and {ref} agree on {compared} resource(s) for this row")))
+                    f"deployed {other} and {ref} agree on {len(a.keys() | b.keys())} resource(s) for this row")))
         return findings
-
-    def _row_for(self, address: str, path: str) -> tuple[Row | None, bool]:
-        """The contract row reporting a difference (most specific selector) and whether it allows it."""
-        best, best_score = None, -1
-        for row in self.contract.rows:
-            for sel in row.select:
-                if sel.covers(address, path):
-                    score = max((len(x) for x in sel.attributes), default=0)
-                    if score > best_score:
-                        best, best_score = row, score
-        allowed = best is not None and best.table == "different" and any(s.covers(address, path) for s in best.allow)
-        return best, allowed
 
     def unmanaged(self, env: str) -> list[Finding]:
         from live_checks.unmanaged import unmanaged
 
         return unmanaged(self, env)
+
+    def check_all(self, env: str) -> list[Finding]:
+        """Every check of one environment: what the per-environment (``--env``) run reports, without parity."""
+        return [f for name in CHECKS for f in self.check(name, env)] + self.unmanaged(env)
 
     def everything(self, envs: list[str] | None = None) -> list[Finding]:
         envs = envs or list(self.models)

@@ -12,6 +12,7 @@ returns, come from the IAM and Route53 inventories. Known exceptions live in the
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,44 @@ def bad_entries(entries, envs) -> list[str]:
     return problems
 
 
+def name_prefix(model) -> str:
+    """What the environment's own names start with (``codedetect-staging-``), from the names it declares;
+    '' when they share no prefix ending in '-'."""
+    names = [identity(r) for r in model.managed().values()
+             if r.type in ("aws_iam_role", "aws_security_group", "aws_lb", "aws_db_instance")]
+    names = [n for n in names if n]
+    common = os.path.commonprefix(names) if len(names) > 1 else ""  # noqa: RUF071 - characters are meant
+    return common[:common.rfind("-") + 1] if "-" in common else ""
+
+
+def _untagged(run: LiveRun, env: str, refs, declared, ignore, reported) -> list[Finding]:
+    """Found by more than tags: instances, security groups and interfaces in the environment's VPC, IAM roles and
+    customer policies named with the environment's prefix, that Terraform does not declare."""
+    model, out = run.models[env], []
+    ec2, iam = run.inventory("ec2", env), run.inventory("iam", env)
+    region = run.regions[env]
+    found = [(f"arn:aws:ec2:{region}:{ec2_owner(ec2)}:{kind}/{rid}", rid, f"in the environment's VPC, {label}")
+             for kind, rid, label in ec2.in_vpcs(ec2.vpc_ids(model), set(refs))]
+    prefix = name_prefix(model)
+    if prefix:
+        found += [(r["Arn"], name, f"IAM role named {prefix}*") for name, r in iam.roles.items()
+                  if name.startswith(prefix) and ("aws_iam_role", name) not in declared and r["Arn"] not in refs]
+        found += [(p["Arn"], name, f"IAM policy named {prefix}*") for name, p in iam.policies.items()
+                  if name.startswith(prefix) and ("aws_iam_policy", name) not in declared and p["Arn"] not in refs]
+    for arn, name, why in sorted(found):
+        if name in reported or any(fnmatch.fnmatchcase(arn, p) for p, _ in ignore):
+            continue
+        out.append(run._finding("unmanaged", env, Status.DRIFT, arn, "", "not deployed (not in Terraform)", "exists",
+                                f"{why}: import it into Terraform, delete it, or list it in ignore_unmanaged"))
+    return out
+
+
+def ec2_owner(ec2) -> str:
+    """The account id in EC2 ARNs (from any resource's owner), '*' if none is known."""
+    owners = {g.get("OwnerId") for g in ec2.groups} - {None}
+    return min(owners) if owners else "*"
+
+
 def unmanaged(run: LiveRun, env: str) -> list[Finding]:
     model = run.models[env]
     entries = run.contract.ignore_unmanaged
@@ -120,6 +159,8 @@ def unmanaged(run: LiveRun, env: str) -> list[Finding]:
                                      "exists", f"tagged Environment={tag}" + (f", Name={t['Name']}" if "Name" in t
                                                                               else "") +
                                      ": import it into Terraform, delete it, or list it in ignore_unmanaged"))
+    reported = {parse_arn(f.resource)[2] for f in findings}
+    findings += _untagged(run, env, refs, declared, ignore, reported)
     if not findings:
         findings.append(run._finding("unmanaged", env, Status.PASS, message=(
             f"{len(tagged)} resource(s) tagged Environment={tag}, all declared in Terraform"

@@ -9,9 +9,10 @@ from live_checks.inventory.iam import Iam
 from live_checks.inventory.monitoring import CloudWatch, Logs, Sns
 from live_checks.inventory.rds import Rds
 from live_checks.inventory.s3 import S3
+from live_checks.inventory.ssm import Ssm
 from live_checks.inventory.tagging import Tagging
 
 SERVICES: dict[str, type[Inventory]] = {c.service: c for c in (Ec2, Rds, S3, Elb, Iam, CloudWatch, Logs, Sns, Efs,
-                                                                Route53, Acm, Tagging)}
+                                                                Route53, Acm, Tagging, Ssm)}
 
 __all__ = ["EXTRA", "SERVICES", "Inventory", "Observed"]

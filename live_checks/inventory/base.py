@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from core.model import EnvModel
-from live_checks.aws import MAX_WORKERS, AwsSession, describe_error
+from live_checks.aws import MAX_WORKERS, AwsSession, describe_error, in_threads
 
 EXTRA = "(not-in-terraform)"  # address name of a deployed thing Terraform does not declare
 
@@ -91,5 +90,8 @@ class Inventory:
         items = list(items)
         if len(items) <= 1:
             return [function(i) for i in items]
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
-            return list(pool.map(function, items))
+        results = in_threads(function, items, MAX_WORKERS)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return results

@@ -17,6 +17,25 @@ class Ec2(Inventory):
                           if i["State"]["Name"] not in GONE]
         self.instances.sort(key=lambda i: (i["LaunchTime"], i["InstanceId"]))
         self.groups = list(self.pages("describe_security_groups", "SecurityGroups"))
+        self.vpcs = list(self.pages("describe_vpcs", "Vpcs"))
+        self.interfaces = list(self.pages("describe_network_interfaces", "NetworkInterfaces"))
+
+    def vpc_ids(self, model: EnvModel) -> set[str]:
+        """The environment's VPCs (found by their Name tag, as Terraform tags them)."""
+        names = {identity(r) for r in model.of_type("aws_vpc")} - {None}
+        return {v["VpcId"] for v in self.vpcs if tags(v.get("Tags")).get("Name") in names}
+
+    def in_vpcs(self, vpcs: set[str], known) -> list[tuple[str, str, str]]:
+        """(kind, id, label) of every instance, security group and network interface in these VPCs that is
+        not ``known``; an interface attached to an instance goes with that instance."""
+        out = [("instance", i["InstanceId"], "Name=" + tags(i.get("Tags")).get("Name", "(none)"))
+               for i in self.instances if i.get("VpcId") in vpcs and i["InstanceId"] not in known]
+        out += [("security-group", g["GroupId"], f"name {g['GroupName']}") for g in self.groups
+                if g.get("VpcId") in vpcs and g["GroupName"] != "default" and g["GroupId"] not in known]
+        out += [("network-interface", n["NetworkInterfaceId"], n.get("Description") or n.get("InterfaceType", ""))
+                for n in self.interfaces if n.get("VpcId") in vpcs and not n.get("RequesterManaged")
+                and n["NetworkInterfaceId"] not in known and not (n.get("Attachment") or {}).get("InstanceId")]
+        return out
 
     def labels(self) -> dict[str, str]:
         out = {g["GroupId"]: f"sg:{g['GroupName']}" for g in self.groups}
@@ -59,10 +78,17 @@ def _instance(i: dict) -> dict:
         "ami": i.get("ImageId"),
         "monitoring": (i.get("Monitoring") or {}).get("State") in ("enabled", "pending"),
         "iam_instance_profile": profile.rsplit("/", 1)[-1] if profile else None,
-        "vpc_security_group_ids": [g["GroupId"] for g in i.get("SecurityGroups", [])],
+        "vpc_security_group_ids": [g["GroupId"] for g in i.get("SecurityGroups") or _primary(i).get("Groups", [])],
         "metadata_options": [{"http_endpoint": meta.get("HttpEndpoint"), "http_tokens": meta.get("HttpTokens")}],
         "tags": tags(i.get("Tags")),
     }
+
+
+def _primary(i: dict) -> dict:
+    """The instance's primary network interface (its groups are the instance's; moto reports them only there
+    when the instance was launched with a network interface specification, as Terraform does)."""
+    return next((n for n in i.get("NetworkInterfaces", []) if (n.get("Attachment") or {}).get("DeviceIndex") == 0),
+                {})
 
 
 def _instance_ids(i: dict, address: str) -> dict[str, str]:

@@ -34,6 +34,8 @@ class Efs(Inventory):
             for n, mount in enumerate(fs.get("mounts", [])):
                 address = declared[n] if n < len(declared) else indexed(declared[0] if declared else
                                                                         "aws_efs_mount_target.uploads", n)
-                out.append(Observed(address, {"file_system_id": ref(r.address)},
-                                    {mount["MountTargetId"]: ref(address)}))
+                ids = {mount["MountTargetId"]: ref(address)}
+                if mount.get("NetworkInterfaceId"):  # the interface EFS made for it is not unmanaged
+                    ids[mount["NetworkInterfaceId"]] = ref(address)
+                out.append(Observed(address, {"file_system_id": ref(r.address)}, ids))
         return out

@@ -32,6 +32,7 @@ class Iam(Inventory):
 
         self.each(details, roles)
         self.roles = {r["RoleName"]: r for r in roles}
+        self.policies = {p["PolicyName"]: p for p in self.pages("list_policies", "Policies", Scope="Local")}
 
     def observe(self, model: EnvModel) -> list[Observed]:
         out = []

@@ -86,7 +86,9 @@ class Sns(Inventory):
             if not t:
                 continue
             out.append(Observed(r.address, {"name": r.values["name"], "tags": t["tags"], "kms_master_key_id": t[
-                "attributes"].get("KmsMasterKeyId")}, {t["arn"]: ref(r.address)}))
+                "attributes"].get("KmsMasterKeyId"), "subscriptions": sorted(  # every one, declared or not
+                    f"{sub.get('Protocol')}:{sub.get('Endpoint')}" for sub in t["subscriptions"])},
+                {t["arn"]: ref(r.address)}))
             for s in model.of_type("aws_sns_topic_subscription"):
                 if (parse_ref(s.values.get("topic_arn")) or ("",))[0] != r.address:
                     continue

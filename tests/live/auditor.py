@@ -13,9 +13,9 @@ from unittest import mock
 import boto3
 
 from core.findings import Status
-from live_checks import expected as exp
 from live_checks.aws import READ_ONLY, AwsSession, iam_actions
 from live_checks.inventory import SERVICES
+from live_checks.run import wanted_for
 
 MOTO_PREFIX = {"cloudwatch": "monitoring", "tag": "tagging"}
 # S3 calls moto authorises as s3:ListBucket (it does not know their query strings).
@@ -68,8 +68,7 @@ def audit(sandbox, actions: set[str], services: tuple[str, ...] = ()) -> list[st
     # moto miscomputes some SigV4 signatures (EFS); permissions, not signatures, are under test here.
     with enable_iam_authentication(), mock.patch.object(IAMRequestBase, "check_signature", return_value=None):
         if services:
-            wanted = exp.wanted(list(sandbox.models.values()))
-            wanted["Environment"] = {m.default_tags["Environment"] for m in sandbox.models.values()}
+            wanted = wanted_for(sandbox.models)
             inventories = [SERVICES[s](aws, "us-east-1", wanted) for s in services]
             for inv in inventories:
                 inv.load()

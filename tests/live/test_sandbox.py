@@ -1,11 +1,8 @@
-"""A freshly seeded sandbox is green, in-process and through `pytest -m live --require-live`."""
+"""The sandbox as `terraform apply` left it is green, in-process and through `pytest -m live --require-live`.
 
-import socket
-import subprocess
-import sys
+(`python -m live_checks.sandbox --port N` itself is exercised by tests/reports/test_live_audit.py.)"""
 
 from core.findings import Status
-from core.session import ROOT
 from live_checks.run import CHECKS, NOT_CHECKED, UNLISTED
 from tests.helpers import run_pytest
 from tests.live.conftest import finding_table
@@ -39,25 +36,3 @@ def test_every_declared_type_is_checked_or_listed(models):
     checked = {t for types, _ in CHECKS.values() for t in types} | set(NOT_CHECKED)
     declared = {r.type for m in models.values() for r in m.managed().values()}
     assert declared - checked == set(), "a Terraform type no live check reads: add it to CHECKS or NOT_CHECKED"
-
-
-def test_sandbox_command_serves_both_environments_until_stopped():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "live_checks.sandbox", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("AWS endpoint:") or len(lines) > 50:
-                break
-        assert lines and lines[-1].strip() == f"AWS endpoint: http://127.0.0.1:{port}", "".join(lines)
-        result = run_pytest("live_checks", "-m", "live", "--aws-endpoint", f"http://127.0.0.1:{port}",
-                            "--require-live", "-k", "test_ec2 or test_dns or test_parity")
-        assert result.returncode == 0 and "failed" not in result.output, result.output
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert proc.returncode == 0

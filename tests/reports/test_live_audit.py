@@ -3,6 +3,7 @@ the HTML report charts drift per audit and lists what is new since the previous 
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from reports import history
 from reports.json_report import schema
 from tests.helpers import ROOT, run_pytest
 
+pytestmark = pytest.mark.slow  # the sandbox is deployed by terraform apply (minutes)
 FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
@@ -24,9 +26,12 @@ FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", 
 def endpoint():
     """The sandbox in its own process (moto's state is per process: other tests' sandboxes stay untouched)."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **FAKE_ENV}
-    proc = subprocess.Popen([sys.executable, "-m", "live_checks.sandbox", "--port", "0"], cwd=ROOT, env=env,
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "live_checks.sandbox", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    timer = threading.Timer(120, proc.kill)  # never hang on a sandbox that does not start
+    timer = threading.Timer(900, proc.kill)  # never hang on a sandbox that does not start (terraform apply: minutes)
     timer.start()
     try:
         lines = []
@@ -37,7 +42,7 @@ def endpoint():
         timer.cancel()
         assert lines and lines[-1].startswith("AWS endpoint: "), "".join(lines)
         url = lines[-1].split(": ", 1)[1].strip()
-        assert url.startswith("http://127.0.0.1:"), url
+        assert url == f"http://127.0.0.1:{port}", url
         yield url
     finally:
         timer.cancel()
