@@ -38,10 +38,15 @@ def models(pytestconfig):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     # A failed check shows its findings table, not the test's arguments and source.
     from core.findings import CheckFailed
+    from core.redact import scrub
 
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and report.failed:
         report.longrepr = call.excinfo.value.render()
+    # Defence in depth: no secret seen in this run reaches the terminal or junit.xml, whatever raised.
+    if report.longrepr is not None and scrub(text := str(report.longrepr)) != text:
+        report.longrepr = scrub(text)
+    report.sections = [(title, scrub(content)) for title, content in report.sections]
     return report
 
 

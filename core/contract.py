@@ -14,6 +14,7 @@ import yaml
 
 from core.errors import SuiteError
 from core.model import EnvSpec
+from core.redact import Secret
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class Contract:
         table = dict(pairs)
 
         def norm(value: Any) -> Any:
+            if isinstance(value, Secret):  # compared as written: its text is only the marker
+                return value
             if isinstance(value, str):
                 return pattern.sub(lambda m: table[m.group(0)], value)
             if isinstance(value, list):

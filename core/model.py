@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import SuiteError
+from core.redact import SENSITIVE, Secret, register  # noqa: F401 - SENSITIVE: the marker every Secret prints as
 
-SENSITIVE = "(sensitive value)"
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "id", "__tfmeta"}
 _UNKNOWN_RE = re.compile(r"^\$\{.*\}$", re.S)
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -125,11 +125,11 @@ class EnvModel:
 
 
 def _redactor(secrets: set[str]):
-    secrets = {s for s in secrets if isinstance(s, str) and s}
+    secrets = register({s for s in secrets if isinstance(s, str) and s})  # with base64, digests... (core.redact)
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
-            return SENSITIVE if any(s in value for s in secrets) else value
+            return Secret(value) if any(s in value for s in secrets) else value
         if isinstance(value, list):
             return [redact(v) for v in value]
         if isinstance(value, dict):
@@ -207,8 +207,8 @@ def _tfvars_names(path: Path) -> list[tuple[str, int]]:
     depth = 0
     for lineno, line in enumerate(path.read_text().splitlines(), 1):
         stripped = line.split("#", 1)[0].split("//", 1)[0]
-        if depth == 0:
-            m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=", stripped)
+        if depth == (1 if path.name.endswith(".json") else 0):  # .tfvars.json: the keys of the top object
+            m = re.match(r'\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]', stripped)
             if m:
                 names.append((m.group(1), lineno))
         depth += stripped.count("{") + stripped.count("[") - stripped.count("}") - stripped.count("]")
@@ -377,7 +377,7 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
         meta = b["__tfmeta"]
         value = given[name] if name in given else conv.value(b.get("default"))
         if b.get("sensitive"):
-            value = SENSITIVE if value is not None else None
+            value = Secret(value) if value is not None else None
         variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
                                    has_default="default" in b, file=meta["filename"], line=meta.get("line_start", 0))
     outputs = {}
@@ -446,7 +446,12 @@ def _tfvars(path: Path) -> dict[str, Any]:
     from hcl2 import SerializationOptions
 
     try:
-        data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
+        if path.name.endswith(".json"):  # a .tfvars.json file
+            data = json.loads(path.read_text())
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        else:
+            data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
     except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
         raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=str(path),
                          hint="fix its HCL syntax") from None
@@ -512,13 +517,14 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
     config_vars = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
     for name, v in (doc.get("variables") or {}).items():
         sens = bool(config_vars.get(name, {}).get("sensitive"))
-        variables[name] = Variable(name=name, value=SENSITIVE if sens else v.get("value"), sensitive=sens,
+        value = Secret(v.get("value")) if sens else v.get("value")
+        variables[name] = Variable(name=name, value=value, sensitive=sens,
                                    has_default="default" in config_vars.get(name, {}), file=str(path), line=0)
     outputs = {}
     for name, o in ((doc.get("planned_values") or {}).get("outputs") or {}).items():
         sens = bool(o.get("sensitive"))
-        outputs[name] = Output(name=name, value=SENSITIVE if sens else o.get("value"), sensitive=sens,
-                               file=str(path), line=0)
+        outputs[name] = Output(name=name, value=Secret(o.get("value")) if sens else o.get("value"),
+                               sensitive=sens, file=str(path), line=0)
     return EnvModel(env=env, source=f"plan:{path}", root=str(tf_dir or path.parent), resources=resources,
                     variables=variables, outputs=outputs, default_tags=_plan_default_tags(doc, resources))
 
@@ -562,7 +568,7 @@ def _source_index(tf_dir) -> dict[str, tuple[str, int]]:
 
 def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
     if sensitive is True:
-        return SENSITIVE
+        return Secret(values)
     if unknown is True:
         return "${unknown}"
     if isinstance(values, dict):

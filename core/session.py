@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from core import redact
 from core.contract import Contract, load_contract
 from core.errors import SuiteError
 from core.findings import Finding
@@ -85,10 +87,49 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
         try:
-            config.stash[_models_key] = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
+            check_sources(opts.tf_dir)
+            loaded = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None
+        # Redaction by taint: the literals the secret rules flag anywhere (var files outside the tf dir too)
+        literals = redact.files_secrets(source_files(opts.tf_dir, c))
+        config.stash[_models_key] = {name: redact.redact_model(m, literals) for name, m in loaded.items()}
     return config.stash[_models_key]
+
+
+def source_files(tf_dir: Path, c: Contract) -> list[Path]:
+    """Every file Terraform may read for this contract: the tree under ``tf_dir`` (not ``.terraform``) and every
+    environment's var files, wherever they are."""
+    files = [p for p in sorted(Path(tf_dir).rglob("*"))
+             if ".terraform" not in p.relative_to(tf_dir).parts and p.is_file()]
+    for env in c.environments.values():
+        for vf in env.var_files:
+            path = (Path(tf_dir) / vf).resolve()
+            if path.is_file() and path not in files:
+                files.append(path)
+    return files
+
+
+def check_sources(tf_dir: Path) -> None:
+    """Terraform files that cannot be read stop the run with one line (not a traceback in the evaluator)."""
+    for path in sorted(Path(tf_dir).glob("*")):
+        if not path.name.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+            continue
+        if path.is_symlink() and not path.exists():
+            raise SuiteError(f"dangling symlink (points to {os.readlink(path)})", path=str(path),
+                             hint="remove it or restore its target")
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if b"\0" in data:
+            line = data[:data.index(b"\0")].count(b"\n") + 1
+            raise SuiteError("binary file, not Terraform", path=str(path), line=line,
+                             hint="remove it from the Terraform directory")
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SuiteError(f"not UTF-8 (byte 0x{data[err.start]:02x})", path=str(path),
+                             line=data[:err.start].count(b"\n") + 1, hint="save the file as UTF-8") from None
 
 
 def record(config: pytest.Config, findings: list[Finding]) -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from core import session
 from core.findings import CheckFailed, Finding, Status
+from core.redact import scrub, scrub_finding
 from reports import history, html, json_report, markdown, sarif
 from reports.results import FAILING, Outcome, RunInfo, overall
 
@@ -193,7 +194,7 @@ class ReportWriter:
 
 
 def _short(text: str) -> str:
-    text = text.strip()
+    text = scrub(text).strip()
     return text if len(text) <= MAX_MESSAGE else "..." + text[-(MAX_MESSAGE - 3):]
 
 
@@ -261,7 +262,7 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
     source_root = writer._source_root()
     tf_dir = _tf_dir(config)
     recorded = session.recorded(config)
-    findings = [replace(f, file=_relative(f.file, source_root, tf_dir)) for f in recorded]
+    findings = [scrub_finding(replace(f, file=_relative(f.file, source_root, tf_dir))) for f in recorded]
     findings = [replace(f, actual="(redacted)") if f.kind == "secret" and isinstance(f.actual, str) else f
                 for f in findings]
     derived: list[int] = []
@@ -278,7 +279,8 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
         outcome = _outcome(t.reports)
         if outcome in ("failed", "error", "xpassed") and not any(findings[i].status in FAILING for i in mine):
             if t.raised and not t.crashed:
-                mine += [derive(replace(f, file=_relative(f.file, source_root, tf_dir))) for f in t.raised]
+                mine += [derive(scrub_finding(replace(f, file=_relative(f.file, source_root, tf_dir))))
+                         for f in t.raised]
             else:
                 status = Status.FAIL if not t.crashed and outcome == "failed" else Status.ERROR
                 mine.append(derive(Finding(
