@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from core import redact
-from core.contract import Contract, load_contract
+from core.contract import Contract, load_contract, read_yaml
 from core.errors import SuiteError
 from core.findings import Finding
 from core.model import EnvModel, load
 
 ROOT = Path(__file__).resolve().parent.parent
+# The rules files besides the contract, each validated by core/schemas/<name>.schema.json when the run starts.
+RULES_FILES = {"baseline": ROOT / "policies" / "baseline.yaml", "prices": ROOT / "policies" / "prices.yaml"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def contract(config: pytest.Config) -> Contract:
         opts = options(config)
         try:
             c = load_contract(opts.contract, opts.tf_dir)
+            for schema, path in RULES_FILES.items():  # every rules file the suite reads, checked up front
+                read_yaml(path, schema)
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None
         for env in list(opts.envs) + list(opts.plan_json):

@@ -59,10 +59,10 @@ def test_missing_var_file_is_named_with_the_contract_line(tf, tmp_path):
 
 @pytest.mark.parametrize(("mutation", "message"), [
     ({"reference": "qa"}, "reference environment 'qa' is not declared"),
-    ({"row_key": "selectt"}, "unknown keys ['selectt']"),
+    ({"row_key": "selectt"}, "same[1]: unknown key 'selectt'"),
     ({"duplicate": True}, "duplicate row id 'Database Type'"),
     ({"allow_type": True}, "allowing a whole resource type"),
-    ({"allow_all": True}, "must name an attribute path or a resource address"),
+    ({"allow_all": True}, 'different[7].allow[0]: "*" is too broad'),
     ({"missing_value": True}, "must give a value for every environment"),
 ])
 def test_contract_shape_errors(tmp_path, mutation, message):
