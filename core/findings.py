@@ -17,11 +17,12 @@ class Status(enum.StrEnum):
     ERROR = "error"  # the check could not decide (AccessDenied, throttling, bad input): never a pass
     UNKNOWN = "unknown"  # the value is only known after apply: not a pass either
     MUTED = "muted"  # a failure accepted by a written, reasoned exception (policies/baseline.yaml)
+    NOT_CHECKED = "not_checked"  # the check compared nothing here (e.g. --env left out the other side): not a pass
 
     @property
     def ok(self) -> bool:
-        """Does this status let the gate pass?"""
-        return self in (Status.PASS, Status.MUTED)
+        """Does this status let the gate pass? (NOT_CHECKED does not fail it, but is never shown as a pass.)"""
+        return self in (Status.PASS, Status.MUTED, Status.NOT_CHECKED)
 
 
 @dataclass(frozen=True)

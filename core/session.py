@@ -151,8 +151,9 @@ def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], find
     from core.findings import CheckFailed, Status
 
     failing = [f for f in findings if not f.status.ok]
+    shown = [f for f in findings if f.status in (Status.MUTED, Status.NOT_CHECKED)]  # ok, but never a PASS
     passed = [Finding(check=check, kind=kind, status=Status.PASS, env=env)
-              for env in envs if not any(f.env == env for f in failing)]
-    record(config, failing + passed)
+              for env in envs if not any(f.env == env for f in failing + shown)]
+    record(config, failing + shown + passed)
     if failing:
         raise CheckFailed(f"{kind} check {check!r} failed", failing)

@@ -87,8 +87,8 @@ def custom_check_findings(config: pytest.Config, check: str, env: str) -> list[F
         return [_error(check, env, err)]
     model = session.models(config)[env]
     out = [checkov_run.to_finding(r, model) for r in scan.for_env(env) if r.check == check]
-    return out or [Finding(check=check, kind="policy", status=Status.PASS, env=env,
-                           message=f"no resource of the types {check} checks in {env}")]
+    return out or [Finding(check=check, kind="policy", status=Status.NOT_CHECKED, env=env,
+                           message=f"not checked: no resource of the types {check} checks in {env}")]
 
 
 def _check_exists(config: pytest.Config, check: str) -> bool | None:
