@@ -60,5 +60,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Evaluate the Terraform once, at collection, when any test needs it: bad input then stops
     # the run with one line (pytest.UsageError) instead of an error in every test.
-    if any("models" in getattr(item, "fixturenames", ()) for item in items):
+    if any("models" in getattr(item, "fixturenames", ()) or _gate_test(item) for item in items):
         session.models(config)
+
+
+def _gate_test(item: pytest.Item) -> bool:
+    """A test of the gate itself (parity, policies, secrets, cost): it reads the models, if not as a fixture."""
+    return any(item.get_closest_marker(m) for m in ("parity", "document", "policy", "secrets", "cost"))

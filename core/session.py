@@ -91,7 +91,7 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
         try:
-            check_sources(opts.tf_dir)
+            check_sources(opts.tf_dir, [opts.tf_dir / vf for e in c.environments.values() for vf in e.var_files])
             loaded = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None
@@ -114,14 +114,16 @@ def source_files(tf_dir: Path, c: Contract) -> list[Path]:
     return files
 
 
-def check_sources(tf_dir: Path) -> None:
-    """Terraform files that cannot be read stop the run with one line (not a traceback in the evaluator)."""
-    for path in sorted(Path(tf_dir).glob("*")):
-        if not path.name.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
-            continue
-        if path.is_symlink() and not path.exists():
+def check_sources(tf_dir: Path, var_files: list[Path] = ()) -> None:
+    """Files Terraform would read but cannot stop the run with one line (not a traceback in the evaluator):
+    a dangling symlink anywhere under ``tf_dir``, a binary or non-UTF-8 ``.tf``/var file."""
+    tf_dir = Path(tf_dir)
+    for path in sorted(tf_dir.rglob("*")):
+        if ".terraform" not in path.relative_to(tf_dir).parts and path.is_symlink() and not path.exists():
             raise SuiteError(f"dangling symlink (points to {os.readlink(path)})", path=str(path),
                              hint="remove it or restore its target")
+    names = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+    for path in [*sorted(p for p in tf_dir.glob("*") if p.name.endswith(names)), *var_files]:
         if not path.is_file():
             continue
         data = path.read_bytes()

@@ -81,7 +81,14 @@ def pytest_configure(config: pytest.Config) -> None:
     base = Path(config.invocation_params.dir)
     report_dir = (base / (given or DEFAULT_REPORT_DIR)).resolve()
     hist = config.getoption("--history-dir")
-    report_dir.mkdir(parents=True, exist_ok=True)
+    try:  # an unwritable report directory is bad input: one line, the usage exit code
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".codedetect-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise pytest.UsageError(f"--report-dir {report_dir}: cannot write reports there "
+                                f"({err.strerror or type(err).__name__}); pass a writable directory") from None
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(report_dir / FILES["junit"])
     config.pluginmanager.register(
