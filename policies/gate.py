@@ -152,7 +152,9 @@ _secrets_key = pytest.StashKey[dict]()
 
 def secret_findings(config: pytest.Config, rule: str) -> list[Finding]:
     if _secrets_key not in config.stash:
-        config.stash[_secrets_key] = secrets.scan(session.options(config).tf_dir)
+        tf_dir = session.options(config).tf_dir
+        var_files = [tf_dir / vf for e in session.contract(config).environments.values() for vf in e.var_files]
+        config.stash[_secrets_key] = secrets.scan(tf_dir, var_files)
     return config.stash[_secrets_key][rule]
 
 
