@@ -29,7 +29,18 @@ from typing import Any
 
 SENSITIVE = "(sensitive value)"
 HIDDEN = "values hidden"
-_KEY = os.urandom(32)  # per process: digests are comparable within one run only, and never written
+_KEY_VAR = "CODEDETECT_REDACT_KEY"
+
+
+def _run_key() -> bytes:
+    """The HMAC key of this run: random, shared with the processes the run starts (models evaluated in worker
+    processes compare with each other), gone with the run; digests are compared, never rendered."""
+    if not os.environ.get(_KEY_VAR):
+        os.environ[_KEY_VAR] = os.urandom(32).hex()
+    return bytes.fromhex(os.environ[_KEY_VAR])
+
+
+_KEY = _run_key()
 MIN_SUBSTRING = 6  # shorter secrets are redacted where they are the whole value, not inside other strings
 
 # Attributes AWS (and the providers) treat as secret: <resource type>.<attribute>, shell-style globs.
@@ -103,8 +114,14 @@ class Secret(str):
     def __deepcopy__(self, memo: dict) -> Secret:
         return self
 
-    def __reduce__(self):
-        raise TypeError("a Secret cannot be pickled (its digest is never written)")
+    def __reduce__(self):  # a model evaluated in a worker process comes back with its secrets comparable
+        return _restore, (self._digest,)
+
+
+def _restore(digest: bytes) -> Secret:
+    self = str.__new__(Secret, SENSITIVE)
+    self._digest = digest
+    return self
 
 
 def is_secret(value: Any) -> bool:
