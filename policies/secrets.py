@@ -198,7 +198,7 @@ def not_in_var_files(sources: list[Source]) -> list[Finding]:
                                     f"pass it with -var or TF_VAR_{name} instead"))
         if not any(f.file == repo_path(src.path) for f in out):
             out.append(_finding("CKV_CD_21", Status.PASS, src, 0, "", "", "no secret variable", "none"))
-    return out
+    return out or [_finding("CKV_CD_21", Status.NOT_CHECKED, None, message="not checked: there is no var file")]
 
 
 def _literal_attributes(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

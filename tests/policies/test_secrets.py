@@ -175,3 +175,9 @@ def test_the_gate_scans_the_contracts_var_files_outside_the_tf_dir(tf, tmp_path)
     assert result.returncode == 1, result.output
     assert "[CKV_CD_21]  var.db_password" in result.output and "staging-secret.tfvars:1" in result.output
     assert SECRET not in result.output
+
+
+def test_no_var_file_is_not_checked_not_a_pass(tf):
+    (tf / "staging.tfvars").unlink()
+    findings = secrets.scan(tf)["CKV_CD_21"]
+    assert [f.status for f in findings] == [Status.NOT_CHECKED] and "no var file" in findings[0].message
