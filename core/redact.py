@@ -53,13 +53,12 @@ SECRET_ATTRIBUTES = (
     "aws_mq_broker.user.password",
     "aws_secretsmanager_secret_version.secret_string",
     "aws_secretsmanager_secret_version.secret_binary",
-    "aws_ssm_parameter.value",
     "aws_iam_access_key.secret",
     "aws_iam_access_key.ses_smtp_password_v4",
     "aws_iam_user_login_profile.password",
     "aws_opensearch_domain.advanced_security_options.master_user_options.master_user_password",
     "aws_lightsail_instance.key_pair",
-    "tls_private_key.*",
+    "tls_private_key.private_key*",  # its private_key_pem, _openssh, _pem_pkcs8 (not algorithm = "RSA")
     "random_password.result",
     "random_password.bcrypt_hash",
     "*.token",
@@ -275,9 +274,14 @@ def _assignments(n: int, line: str, bare: bool) -> Iterator[tuple[int, str, str]
 # ------------------------------------------------------------------------------------------ the model post-pass
 
 
-def secret_attribute(rtype: str, path: str) -> bool:
-    """Whether attribute ``path`` (``password``, ``user[0].password``) of a ``rtype`` resource is secret."""
+def secret_attribute(rtype: str, path: str, values: Any = None) -> bool:
+    """Whether attribute ``path`` (``password``, ``user[0].password``) of a ``rtype`` resource is secret.
+
+    An SSM parameter's ``value`` is secret unless the parameter is a plain ``String``/``StringList`` (an AMI id
+    read from a public parameter is not a secret)."""
     plain = re.sub(r"\[\d+\]", "", path)
+    if rtype == "aws_ssm_parameter" and plain == "value":
+        return not (isinstance(values, dict) and values.get("type") in ("String", "StringList"))
     return any(fnmatch.fnmatchcase(f"{rtype}.{plain}", p) for p in SECRET_ATTRIBUTES) or \
         bool(SECRET_NAME.search(plain.rsplit(".", 1)[-1]))
 
@@ -298,18 +302,19 @@ def _known_strings(value: Any) -> Iterator[str]:
         return
 
 
-def _secret_values(values: Any, rtype: str, path: str = "") -> Iterator[str]:
-    """Known strings held by secret attributes of one resource."""
+def _secret_values(values: Any, rtype: str, path: str = "", top: Any = None) -> Iterator[str]:
+    """Known strings held by secret attributes of one resource (``top``: its values)."""
+    top = values if top is None else top
     if isinstance(values, dict):
         for k, v in values.items():
             sub = f"{path}.{k}" if path else str(k)
-            if secret_attribute(rtype, sub):
+            if secret_attribute(rtype, sub, top):
                 yield from _known_strings(v)
             else:
-                yield from _secret_values(v, rtype, sub)
+                yield from _secret_values(v, rtype, sub, top)
     elif isinstance(values, list):
         for i, v in enumerate(values):
-            yield from _secret_values(v, rtype, f"{path}[{i}]")
+            yield from _secret_values(v, rtype, f"{path}[{i}]", top)
 
 
 def model_secrets(model) -> set[str]:
@@ -343,16 +348,17 @@ def _taint(value: Any, forms: set[str], whole: bool = False) -> Any:
     return value
 
 
-def _taint_resource(values: Any, rtype: str, forms: set[str], path: str = "") -> Any:
+def _taint_resource(values: Any, rtype: str, forms: set[str], path: str = "", top: Any = None) -> Any:
+    top = values if top is None else top
     if isinstance(values, dict):
         out = {}
         for k, v in values.items():
             sub = f"{path}.{k}" if path else str(k)
-            out[k] = _taint(v, forms, whole=True) if secret_attribute(rtype, sub) and v not in ("", None) \
-                else _taint_resource(v, rtype, forms, sub)
+            whole = secret_attribute(rtype, sub, top) and isinstance(v, str) and v != ""
+            out[k] = _taint(v, forms, whole=True) if whole else _taint_resource(v, rtype, forms, sub, top)
         return out
     if isinstance(values, list):
-        return [_taint_resource(v, rtype, forms, f"{path}[{i}]") for i, v in enumerate(values)]
+        return [_taint_resource(v, rtype, forms, f"{path}[{i}]", top) for i, v in enumerate(values)]
     return _taint(values, forms)
 
 

@@ -68,7 +68,7 @@ def test_registered_secrets_and_derivations_are_scrubbed_everywhere():
     ("random_password", "result", True),
     ("aws_mq_broker", "user[0].password", True),
     ("aws_elasticache_replication_group", "auth_token", True),
-    ("aws_ssm_parameter", "value", True),
+    ("aws_ssm_parameter", "value", True),  # SecureString, or a type not known before apply
     ("aws_efs_file_system", "creation_token", False),
     ("aws_instance", "metadata_options[0].http_tokens", False),
     ("aws_db_instance", "username", False),
@@ -76,6 +76,11 @@ def test_registered_secrets_and_derivations_are_scrubbed_everywhere():
 ])
 def test_secret_attributes_are_data(rtype, path, secret):
     assert secret_attribute(rtype, path) is secret
+
+
+def test_a_plain_ssm_parameter_is_not_a_secret():
+    assert not secret_attribute("aws_ssm_parameter", "value", {"type": "String", "value": "ami-0abc"})
+    assert secret_attribute("aws_ssm_parameter", "value", {"type": "SecureString", "value": "x"})
 
 
 @pytest.mark.parametrize(("name", "text", "found"), [
