@@ -117,6 +117,20 @@ class Secret(str):
         return _restore, (self._digest,)
 
 
+def combined(items: list) -> Secret:
+    """One Secret for a list holding secrets: compared as a whole, by the values and secrets it holds."""
+    def part(v: Any) -> Any:
+        if isinstance(v, Secret):
+            return ["secret", v._digest.hex()]  # only ever fed to the HMAC below, in memory
+        if isinstance(v, dict):
+            return {k: part(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [part(x) for x in v]
+        return v
+
+    return Secret(json.dumps(part(items), sort_keys=True, default=str))
+
+
 def _restore(digest: bytes) -> Secret:
     self = str.__new__(Secret, SENSITIVE)
     self._digest = digest
@@ -362,6 +376,20 @@ def _taint_resource(values: Any, rtype: str, forms: set[str], path: str = "", to
     return _taint(values, forms)
 
 
+def _seal_lists(value: Any) -> Any:
+    """A list that holds a secret (at any depth) becomes one Secret. The parity diff compares some lists as sets
+    by hashing their items, and a hash sees only a Secret's marker: two lists differing only in a secret would
+    compare equal. As one Secret the list is compared by its digest (a difference of order then shows too)."""
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, dict):
+        return {k: _seal_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_seal_lists(v) for v in value]
+        return combined(items) if any_secret(items) else items
+    return value
+
+
 def redact_model(model, extra: Iterable[str] = ()):
     """The model with every secret (and every string holding one) replaced by a ``Secret``.
 
@@ -369,12 +397,16 @@ def redact_model(model, extra: Iterable[str] = ()):
     """
     register(model_secrets(model) | set(extra))
     forms = set(_registered)  # the model's own sensitive values were registered while it was evaluated
-    resources = {a: replace(r, values=_taint_resource(dict(r.values), r.type, forms))
+    resources = {a: replace(r, values=_seal_lists(_taint_resource(dict(r.values), r.type, forms)))
                  for a, r in model.resources.items()}
-    variables = {n: replace(v, value=Secret(v.value) if (v.sensitive or SECRET_NAME.search(n)) and
-                            v.value is not None and not isinstance(v.value, Secret) else _taint(v.value, forms))
-                 for n, v in model.variables.items()}
-    outputs = {n: replace(o, value=_taint(o.value, forms, whole=o.sensitive)) for n, o in model.outputs.items()}
+    def variable(v):
+        if (v.sensitive or SECRET_NAME.search(v.name)) and v.value is not None and not isinstance(v.value, Secret):
+            return Secret(v.value)
+        return _seal_lists(_taint(v.value, forms))
+
+    variables = {n: replace(v, value=variable(v)) for n, v in model.variables.items()}
+    outputs = {n: replace(o, value=_seal_lists(_taint(o.value, forms, whole=o.sensitive)))
+               for n, o in model.outputs.items()}
     tags = {k: _taint(v, forms) for k, v in model.default_tags.items()}
     return replace(model, resources=resources, variables=variables, outputs=outputs, default_tags=tags)
 

@@ -107,3 +107,23 @@ def test_bundled_terraform_has_no_secret_literal():
     from tests.helpers import TF_DIR
 
     assert redact.files_secrets(sorted(p for p in TF_DIR.rglob("*") if p.is_file())) == set()
+
+
+def test_a_list_compared_as_a_set_still_shows_a_differing_secret():
+    """The parity diff hashes the items of unordered lists; a hash sees only the marker, so a list holding a
+    secret is sealed into one Secret by the post-pass and compared by its digest."""
+    from core.model import EnvModel, EnvSpec, Resource
+    from parity.engine import diff_entries
+
+    def model(secret):
+        r = Resource(address="aws_x.y", mode="managed", type="aws_x", name="y", file="main.tf", line=1,
+                     values={"Statement": [{"Sid": "a", "Condition": Secret(secret)}, {"Sid": "b"}]})
+        return redact.redact_model(EnvModel(env=EnvSpec("e", "default"), source="hcl:x", root=".",
+                                            resources={r.address: r}))
+
+    a, b, c = model("one-secret"), model("two-secret"), model("one-secret")
+    entries = [{"aws_x.y": dict(m.resources["aws_x.y"].values)} for m in (a, b, c)]
+    assert [d.path for d in diff_entries(entries[0], entries[1], ("Statement",))] == ["Statement"]
+    assert diff_entries(entries[0], entries[2], ("Statement",)) == []
+    unsealed = [{"aws_x.y": {"Statement": [{"Condition": Secret(s)}]}} for s in ("one-secret", "two-secret")]
+    assert diff_entries(*unsealed, ("Statement",)) == []  # what the seal prevents: a false green
