@@ -217,7 +217,8 @@ def _describe(error) -> str:
                  "integer": "integer", "null": "null"}
         got = {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "number", float: "number",
                type(None): "null"}.get(type(value), type(value).__name__)
-        return f"{where} must be a {' or '.join(names.get(w, w) for w in want.split(' or '))}, not a {got}"
+        wanted = " or ".join(names.get(w, w) for w in want.split(" or "))
+        return f"{where} must be {_a(wanted)}, not {_a(got)}"
     if error.validator == "not":
         why = error.validator_value.get("description") or schema.get("description") or "it covers everything"
         return f"{where}: {_short(value)} is too broad: {why}"
@@ -226,6 +227,10 @@ def _describe(error) -> str:
     if error.validator == "pattern" and schema.get("description"):
         return f"{where}: {_short(value)} is not allowed: {schema['description']}"
     return f"{where}: {error.message[:160]}"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _short(value: Any) -> str:

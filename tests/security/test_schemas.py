@@ -106,3 +106,45 @@ def test_wrong_type_in_the_contract_is_one_line_with_the_usage_exit_code(tmp_pat
     assert_one_line_usage_error(result, f"{path}:23:", "normalise must be a mapping, not a list")
     assert "AttributeError" not in result.output
     assert (reports / "summary.md").is_file() and "ERROR" in (reports / "summary.md").read_text()
+
+
+REGIONAL = """\
+date: "2025-01"
+source: list prices
+hours_per_month: 730
+tolerance: {relative: 0.1, absolute: 1.0}
+regions:
+  us-east-1: &us
+    ec2_hourly: {t3.micro: 0.0104}
+    alb_hourly: 0.0225
+  us-east-2: *us
+  eu-west-1:
+    ec2_hourly: {t3.micro: 0.0114}
+free: [aws_vpc]
+usage_only: [aws_s3_bucket]
+"""
+
+
+def test_a_price_table_per_region_is_valid_and_checked(tmp_path):
+    """The regional layout h5b-adoption uses (regions: {<region>: <table>}) validates, with the same rules."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(REGIONAL)
+    read_yaml(path, "prices")
+    path.write_text(REGIONAL.replace("    alb_hourly: 0.0225\n", "    alb_hourly: 0.0225\n    alb_hourlyy: 1\n"))
+    with pytest.raises(SuiteError, match=r"prices\.yaml:9: regions\.us-east-1: unknown key 'alb_hourlyy'"):
+        read_yaml(path, "prices")
+    path.write_text(REGIONAL.replace("ec2_hourly: {t3.micro: 0.0114}", "ec2_hourly: [t3.micro]"))
+    with pytest.raises(SuiteError, match=r"prices\.yaml:11: regions\.eu-west-1\.ec2_hourly must be a mapping"):
+        read_yaml(path, "prices")
+
+
+def test_the_adoption_keys_of_a_contract_validate(tmp_path):
+    """claims: and base64_attributes: (h5b-adoption) are known keys with types."""
+    extra = "base64_attributes: [user_data]\nclaims:\n  - {text: make gate, line: 5, kind: ignore, why: the command}"
+    text = CONTRACT.read_text().replace("ignore_unmanaged: []", "ignore_unmanaged: []\n" + extra)
+    path = tmp_path / "contract.yaml"
+    path.write_text(text)
+    read_yaml(path, "contract")
+    path.write_text(text.replace("line: 5,", "line: five,"))
+    with pytest.raises(SuiteError, match=r"claims\[0\]\.line must be an integer, not a string"):
+        read_yaml(path, "contract")
