@@ -221,6 +221,7 @@ def source_literals(path: Path, text: str) -> Iterator[tuple[int, str, str]]:
     (``password = x ? "a" : "b"``) and literals inside a map or list assigned to such a name.
     """
     hcl = path.name.endswith((".tf", ".tfvars", ".tf.json", ".tfvars.json", ".hcl"))
+    prose = path.suffix.lower() in (".md", ".rst", ".txt", ".adoc")  # only quoted values: "token: required" is prose
     for m in _PEM_BLOCK.finditer(text):
         yield text.count("\n", 0, m.start()) + 1, m.group(0).strip(), "a private key"
     heredoc: str | None = None
@@ -246,7 +247,7 @@ def source_literals(path: Path, text: str) -> Iterator[tuple[int, str, str]]:
                 if "${" not in value:
                     yield n, _unescape(value), "a literal inside a secret-named value"
         else:
-            yield from _assignments(n, code, bare=not hcl)
+            yield from _assignments(n, code, bare=not hcl and not prose)
             m = _ASSIGN.search(code)
             if m and re.match(r"\s*[{\[]\s*$", m.group("rest")) and SECRET_NAME.search(_key(m.group("key"))):
                 open_secret_depth = depth

@@ -95,6 +95,7 @@ def test_a_plain_ssm_parameter_is_not_a_secret():
     ("app.env.tftpl", "API_SECRET=tpl-secret-1\nNAME=${name}\n", ["tpl-secret-1"]),
     ("db.yaml", "database:\n  password: yaml-pw-22\n", ["yaml-pw-22"]),
     ("main.tf", 'http_tokens = "required"\ncreation_token = "codedetect-uploads"\n', []),
+    ("README.md", "The API token: ask the on-call team.\nset `password = var.db_password`\n", []),
     ("key.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
      ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----"]),
     ("main.tf", 'legacy = "AKIAQ3EXAMPLE7TESTKE"', ["AKIAQ3EXAMPLE7TESTKE"]),
