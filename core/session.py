@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
-from core import redact
+from core import redact, sources
 from core.contract import Contract, load_contract, read_yaml
 from core.errors import SuiteError
 from core.findings import Finding
@@ -91,51 +90,14 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
         try:
-            check_sources(opts.tf_dir, [opts.tf_dir / vf for e in c.environments.values() for vf in e.var_files])
+            sources.check(opts.tf_dir, [opts.tf_dir / vf for e in c.environments.values() for vf in e.var_files])
             loaded = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None
         # Redaction by taint: the literals the secret rules flag anywhere (var files outside the tf dir too)
-        literals = redact.files_secrets(source_files(opts.tf_dir, c))
+        literals = redact.files_secrets(sources.files(opts.tf_dir, c.environments.values()))
         config.stash[_models_key] = {name: redact.redact_model(m, literals) for name, m in loaded.items()}
     return config.stash[_models_key]
-
-
-def source_files(tf_dir: Path, c: Contract) -> list[Path]:
-    """Every file Terraform may read for this contract: the tree under ``tf_dir`` (not ``.terraform``) and every
-    environment's var files, wherever they are."""
-    files = [p for p in sorted(Path(tf_dir).rglob("*"))
-             if ".terraform" not in p.relative_to(tf_dir).parts and p.is_file()]
-    for env in c.environments.values():
-        for vf in env.var_files:
-            path = (Path(tf_dir) / vf).resolve()
-            if path.is_file() and path not in files:
-                files.append(path)
-    return files
-
-
-def check_sources(tf_dir: Path, var_files: list[Path] = ()) -> None:
-    """Files Terraform would read but cannot stop the run with one line (not a traceback in the evaluator):
-    a dangling symlink anywhere under ``tf_dir``, a binary or non-UTF-8 ``.tf``/var file."""
-    tf_dir = Path(tf_dir)
-    for path in sorted(tf_dir.rglob("*")):
-        if ".terraform" not in path.relative_to(tf_dir).parts and path.is_symlink() and not path.exists():
-            raise SuiteError(f"dangling symlink (points to {os.readlink(path)})", path=str(path),
-                             hint="remove it or restore its target")
-    names = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
-    for path in [*sorted(p for p in tf_dir.glob("*") if p.name.endswith(names)), *var_files]:
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        if b"\0" in data:
-            line = data[:data.index(b"\0")].count(b"\n") + 1
-            raise SuiteError("binary file, not Terraform", path=str(path), line=line,
-                             hint="remove it from the Terraform directory")
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise SuiteError(f"not UTF-8 (byte 0x{data[err.start]:02x})", path=str(path),
-                             line=data[:err.start].count(b"\n") + 1, hint="save the file as UTF-8") from None
 
 
 def record(config: pytest.Config, findings: list[Finding]) -> None:

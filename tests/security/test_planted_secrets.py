@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from core import redact
 from core.contract import load_contract
 from core.model import load
-from core.session import source_files
+from core.sources import files as source_files
 from parity.engine import Comparison
 from reports import html, json_report, markdown, sarif
 from reports.results import RunInfo
@@ -80,7 +80,7 @@ def test_any_combination_of_paths_is_redacted_and_still_compared(tmp_path_factor
     tmp = tmp_path_factory.mktemp("planted")
     tf, contract_path = plant(tmp, paths, salt)
     c = load_contract(contract_path, tf)
-    literals = redact.files_secrets(source_files(tf, c))
+    literals = redact.files_secrets(source_files(tf, c.environments.values()))
     models = {n: redact.redact_model(load(tf, e), literals) for n, e in c.environments.items()}
     comparison = Comparison.build(c, models)
     findings = [f for row in [*c.rows, None] for f in comparison.findings_for(row.id if row else None)]
