@@ -19,7 +19,8 @@ from deepdiff import DeepDiff
 
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
-from core.model import SENSITIVE, EnvModel, _tfvars_names, is_unknown
+from core.loading import var_file_names
+from core.model import SENSITIVE, UNKNOWN_INSTANCES, EnvModel, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
 
@@ -28,7 +29,8 @@ EXISTS = ""  # the attribute path of a difference in existence
 
 def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
     """Everything comparable in one environment, keyed by address: resources, ``var.*``, ``output.*``,
-    and ``provider.aws`` (its default tags); JSON documents parsed."""
+    and each ``provider "aws"`` block's configuration (``provider.aws``, aliased ones ``provider.aws.<alias>``;
+    ``default_tags`` as the tag map); JSON documents parsed."""
     out: dict[str, dict[str, Any]] = {}
     for address, r in model.resources.items():
         out[address] = _parse_json(dict(r.values), contract.json_attributes)
@@ -36,8 +38,23 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
         out[f"var.{name}"] = {"value": v.value}
     for name, o in model.outputs.items():
         out[f"output.{name}"] = {"value": o.value}
-    out["provider.aws"] = {"default_tags": dict(model.default_tags)}
+    for key, config in model.providers.items():
+        out[f"provider.{key}"] = {**_parse_json(dict(config), contract.json_attributes),
+                                  "default_tags": _tag_map(config)}
+    out["provider.aws"] = {**out.get("provider.aws", {}), "default_tags": dict(model.default_tags)}
+    for address, block in model.blocks.items():  # instances known only after apply: compared as such
+        if block.unknown:
+            out[address + "[*]"] = {"instances": "${" + UNKNOWN_INSTANCES + ": " + block.expression + "}"}
     return out
+
+
+def _tag_map(provider: dict) -> Any:
+    """A provider's ``default_tags { tags = ... }`` as the tag map (or the unknown it is)."""
+    blocks = provider.get("default_tags")
+    if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict):
+        tags = blocks[0].get("tags")
+        return dict(tags) if isinstance(tags, dict) else (tags or {})
+    return {}
 
 
 def _parse_json(values: dict, keys: tuple[str, ...]) -> dict:
@@ -67,6 +84,8 @@ def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, di
         return ents
     out = {}
     for address, values in ents.items():
+        if address.startswith("provider."):  # a plan holds provider configuration as expressions, not values
+            values = {"default_tags": values.get("default_tags", {})}
         r = model.resources.get(address)
         if r is not None and r.configured is not None:
             values = {k: v for k, v in values.items() if k in r.configured}
@@ -260,12 +279,17 @@ class Comparison:
             model = self.models[name]
             if address.startswith("var."):
                 var = address[4:]
-                for vf in reversed(model.env.var_files):
-                    for n, line in _tfvars_names(Path(model.root) / vf):
+                for vf in reversed(model.var_files or model.env.var_files):
+                    for n, line in var_file_names(Path(model.root) / vf):
                         if n == var:
                             return rel(model.root, vf), line
                 if var in model.variables:
                     return rel(model.root, model.variables[var].file), model.variables[var].line
+            elif address.startswith("provider.") and address[9:] in model.providers_at:
+                file, line = model.providers_at[address[9:]]
+                if address == "provider.aws" and path.startswith("default_tags") and model.default_tags_at[0]:
+                    file, line = model.default_tags_at
+                return rel(model.root, file), line
             elif address.startswith("output."):
                 o = model.outputs.get(address[7:])
                 if o:
@@ -273,6 +297,9 @@ class Comparison:
             elif address in model.resources:
                 r = model.resources[address]
                 return rel(model.root, r.file), r.line_of(path)
+            elif address.endswith("[*]") and address[:-3] in model.blocks:
+                b = model.blocks[address[:-3]]
+                return rel(model.root, b.file), b.line
         return "", 0
 
 
