@@ -90,3 +90,29 @@ def test_any_combination_of_paths_is_redacted_and_still_compared(tmp_path_factor
     shown = {f"{f.resource}.{f.attribute}" for f in findings if "values hidden" in f.one_line()}
     for path in paths:
         assert REPORTED[path] in shown, (path, sorted(shown))
+
+
+def _lost_markers(value, path=""):
+    """Paths of plain strings holding the marker: a secret that lost its identity (it would compare equal)."""
+    if isinstance(value, str) and redact.SENSITIVE in value and not isinstance(value, redact.Secret):
+        yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _lost_markers(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _lost_markers(v, f"{path}[{i}]")
+
+
+def test_no_secret_loses_its_identity_in_the_model(tmp_path):
+    """Every evaluation step (tfparse, the values pass, modules) keeps Secret values: a plain copy of the marker
+    (re.sub over a Secret gives one) would make two environments' different secrets compare equal."""
+    tf, contract_path = plant(tmp_path, list(PATHS))
+    c = load_contract(contract_path, tf)
+    for env in c.environments.values():
+        m = load(tf, env)
+        lost = [a + p for a, r in m.resources.items() for p in _lost_markers(dict(r.values))]
+        lost += [f"output.{n}{p}" for n, o in m.outputs.items() for p in _lost_markers(o.value)]
+        lost += [f"var.{n}{p}" for n, v in m.variables.items() for p in _lost_markers(v.value)]
+        assert lost == [], (env.name, lost)
+        assert isinstance(m.resources["aws_sns_topic.planted"].values["tags"]["Check"], redact.Secret)
