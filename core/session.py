@@ -14,8 +14,17 @@ from core.findings import Finding
 from core.model import EnvModel, load
 
 ROOT = Path(__file__).resolve().parent.parent
-# The rules files besides the contract, each validated by core/schemas/<name>.schema.json when the run starts.
+# The bundled rules files besides the contract, each validated by core/schemas/<name>.schema.json.
 RULES_FILES = {"baseline": ROOT / "policies" / "baseline.yaml", "prices": ROOT / "policies" / "prices.yaml"}
+
+
+def rules_files(c: Contract) -> list[tuple[str, Path]]:
+    """(schema, file) of the rules files this contract's run reads: its price table (the bundled one unless the
+    project names its own) and its baseline, if it names one."""
+    out = [("prices", Path(c.project.price_table or RULES_FILES["prices"]))]
+    if c.project.baseline is not None and Path(c.project.baseline).is_file():
+        out.append(("baseline", Path(c.project.baseline)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,8 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("codedetect", "codedetect policy and parity suite")
     group.addoption("--tf-dir", default=str(ROOT / "terraform"), help="Terraform root module to audit")
     group.addoption("--contract", default=str(ROOT / "parity" / "contract.yaml"), help="parity contract (YAML)")
-    group.addoption("--docs", default=str(ROOT / "docs" / "ENVIRONMENTS.md"), help="environments document")
+    group.addoption("--docs", default=None,
+                    help="environments document (default: the contract's `document:`, relative to the contract)")
     group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default: all)")
     group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH",
                     help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
@@ -51,14 +61,29 @@ def options(config: pytest.Config) -> Options:
             if not sep or not env or not path:
                 raise pytest.UsageError(f"--plan-json {item!r}: expected ENV=PATH, e.g. staging=plan.json")
             plans[env] = str(Path(path).resolve())
+        contract_path = Path(config.getoption("--contract")).resolve()
         config.stash[_options_key] = Options(
             tf_dir=Path(config.getoption("--tf-dir")).resolve(),
-            contract=Path(config.getoption("--contract")).resolve(),
-            docs=Path(config.getoption("--docs")).resolve(),
+            contract=contract_path,
+            docs=_docs(config.getoption("--docs"), contract_path),
             envs=tuple(config.getoption("--env")),
             plan_json=plans,
         )
     return config.stash[_options_key]
+
+
+def _docs(given: str | None, contract_path: Path) -> Path:
+    """--docs if given, else the contract's `document:`; neither is a usage error (never a silent default)."""
+    if given:
+        return Path(given).resolve()
+    try:
+        document = load_contract(contract_path).document
+    except SuiteError as err:
+        raise pytest.UsageError(str(err)) from None
+    if not document:
+        raise pytest.UsageError(f"{contract_path}: the contract names no environments document; add "
+                                "`document: <path relative to the contract>` or pass --docs")
+    return Path(document)
 
 
 def contract(config: pytest.Config) -> Contract:
@@ -67,7 +92,7 @@ def contract(config: pytest.Config) -> Contract:
         opts = options(config)
         try:
             c = load_contract(opts.contract, opts.tf_dir)
-            for schema, path in RULES_FILES.items():  # every rules file the suite reads, checked up front
+            for schema, path in rules_files(c):  # every rules file the run reads, checked up front
                 read_yaml(path, schema)
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None

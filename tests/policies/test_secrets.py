@@ -6,7 +6,8 @@ import pytest
 
 from core.findings import Status
 from policies import secrets
-from tests.helpers import CONTRACT, TF_DIR, copy_tf, mutate, run_pytest
+from tests.helpers import TF_DIR, copy_tf, mutate, run_pytest
+from tests.security.planting import contract_text
 
 SECRET = "Pl4nted-Pa55word-0c7f"
 ACCESS_KEY = "AKIA" + "Q3EXAMPLE7TESTKEY"[:16]
@@ -168,7 +169,7 @@ def test_the_gate_scans_the_contracts_var_files_outside_the_tf_dir(tf, tmp_path)
     outside.parent.mkdir()
     outside.write_text(f'db_password = "{SECRET}"\n')
     contract = tmp_path / "contract.yaml"
-    contract.write_text(CONTRACT.read_text().replace("var_files: [staging.tfvars]",
+    contract.write_text(contract_text().replace("var_files: [staging.tfvars]",
                                                      "var_files: [staging.tfvars, ../outside/staging-secret.tfvars]"))
     result = run_pytest("policies", "-k", "test_secret", "--tf-dir", str(tf), "--contract", str(contract),
                         "--report-dir", str(tmp_path / "reports"))

@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.helpers import CONTRACT, copy_tf, mutate
+from tests.helpers import CONTRACT, ROOT, copy_tf, mutate
 
 ENVS = ("staging", "production")
 
@@ -27,6 +27,11 @@ PATHS = {
     "tf_json": "a .tf.json file whose SSM parameter holds a per-environment literal",
     "outside_var_file": "a sensitive variable set in var files outside the Terraform directory, base64/sha256'd",
 }
+
+
+def contract_text() -> str:
+    """parity/contract.yaml as a copy elsewhere reads it: its paths (relative to its directory) made absolute."""
+    return CONTRACT.read_text().replace(": ../", f": {ROOT}/")
 
 
 def secret(path: str, env: str, salt: str = "q7Zx") -> str:
@@ -118,7 +123,7 @@ def plant(tmp: Path, paths: list[str], salt: str = "q7Zx") -> tuple[Path, Path]:
     production_files += outside_files["production"]
 
     contract = tmp / "contract.yaml"
-    text = original = CONTRACT.read_text()
+    text = original = contract_text()
     text = text.replace("production: {workspace: default, var_files: [], tag: production}",
                         f"production: {{workspace: default, var_files: {json.dumps(production_files)}, "
                         "tag: production}")

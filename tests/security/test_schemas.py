@@ -8,6 +8,7 @@ from core.errors import SuiteError
 from core.session import RULES_FILES
 from tests.helpers import CONTRACT, run_pytest
 from tests.parity.test_bad_input import assert_one_line_usage_error
+from tests.security.planting import contract_text
 
 STAGING = "  staging: {workspace: staging, var_files: [staging.tfvars], tag: staging}\n"
 INSTANCE_TYPE = '      - {address: "aws_instance.*", attributes: [instance_type]}\n'
@@ -45,7 +46,7 @@ DELETION_ALLOW = "    allow: *deletion\n"
 ])
 def test_contract_schema_errors_name_file_and_line(tmp_path, old, new, offset, message):
     """``offset``: the line of the error, counted from the first line of the mutation."""
-    text = CONTRACT.read_text()
+    text = contract_text()
     assert text.count(old) == 1, old
     line = text[: text.index(old)].count("\n") + 1 + offset
     path = tmp_path / "contract.yaml"
@@ -57,7 +58,7 @@ def test_contract_schema_errors_name_file_and_line(tmp_path, old, new, offset, m
 
 
 def test_contract_accepts_the_aws_mapping_of_an_environment_and_a_narrow_ignore(tmp_path):
-    text = CONTRACT.read_text().replace(
+    text = contract_text().replace(
         STAGING, "  staging:\n    workspace: staging\n    var_files: [staging.tfvars]\n    tag: staging\n"
                  "    aws: {profile: stg, role_arn: 'arn:aws:iam::123456789012:role/audit', external_id: x1,"
                  " region: us-east-1}\n").replace(
@@ -82,8 +83,10 @@ def test_bundled_rules_files_are_valid():
      'skips[0].resources[0]: "*" is too broad'),
     ("baseline", "skips:\n", "skip:\n", "unknown key 'skip'"),
     ("prices", "hours_per_month: 730\n", "hours_per_month: [730]\n", "hours_per_month must be a number, not a list"),
-    ("prices", "  t3.micro: 0.0104\n", "  t3.micro: cheap\n", "ec2_hourly.t3.micro must be a number, not a string"),
-    ("prices", "ec2_hourly:", "ec2_hourlyy:", "unknown key 'ec2_hourlyy'"),
+    ("prices", "      t3.micro: 0.0104\n", "      t3.micro: cheap\n",
+     "regions.us-east-1.ec2_hourly.t3.micro must be a number, not a string"),
+    ("prices", "    alb_hourly: 0.0225", "    alb_hourlyy: 0.0225", "regions.us-east-1: unknown key 'alb_hourlyy'"),
+    ("prices", "regions:\n", "regionz:\n", "unknown key 'regionz'"),
 ])
 def test_rules_files_schema_errors(tmp_path, schema, old, new, message):
     original = RULES_FILES[schema]
@@ -100,10 +103,12 @@ def test_rules_files_schema_errors(tmp_path, schema, old, new, message):
 def test_wrong_type_in_the_contract_is_one_line_with_the_usage_exit_code(tmp_path):
     """A list where a mapping is expected ended in a raw AttributeError with no reports written."""
     path = tmp_path / "contract.yaml"
-    path.write_text(CONTRACT.read_text().replace("normalise:\n  staging:\n", "normalise:\n  - staging:\n"))
+    text = contract_text()
+    path.write_text(text.replace("normalise:\n  staging:\n", "normalise:\n  - staging:\n"))
+    line = text[: text.index("normalise:\n  staging:\n")].count("\n") + 2
     reports = tmp_path / "reports"
     result = run_pytest("parity", "policies", "--contract", str(path), "--report-dir", str(reports))
-    assert_one_line_usage_error(result, f"{path}:23:", "normalise must be a mapping, not a list")
+    assert_one_line_usage_error(result, f"{path}:{line}:", "normalise must be a mapping, not a list")
     assert "AttributeError" not in result.output
     assert (reports / "summary.md").is_file() and "ERROR" in (reports / "summary.md").read_text()
 
@@ -141,7 +146,7 @@ def test_a_price_table_per_region_is_valid_and_checked(tmp_path):
 def test_the_adoption_keys_of_a_contract_validate(tmp_path):
     """claims: and base64_attributes: (h5b-adoption) are known keys with types."""
     extra = "base64_attributes: [user_data]\nclaims:\n  - {text: make gate, line: 5, kind: ignore, why: the command}"
-    text = CONTRACT.read_text().replace("ignore_unmanaged: []", "ignore_unmanaged: []\n" + extra)
+    text = contract_text().replace("ignore_unmanaged: []", "ignore_unmanaged: []\n" + extra)
     path = tmp_path / "contract.yaml"
     path.write_text(text)
     read_yaml(path, "contract")
