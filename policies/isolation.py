@@ -6,7 +6,7 @@ model (raw values, not normalised); every string an environment builds (resource
 for every way it can name another environment's resources:
 
 - names: an identifier only another environment has (its bucket, log group, topic, ...), also inside an ARN or a
-  JSON policy, and an identifier both environments claim for a resource they each manage (a collision);
+  JSON policy, and a globally unique name (a bucket's) both environments claim (a collision);
 - patterns: a wildcard (``arn:aws:s3:::codedetect-*``, ``/aws/ec2/codedetect-*``) that covers another environment's
   identifier or the ARN of its resource (a lone ``*`` is left to checkov's IAM checks);
 - references: a ``terraform_remote_state`` that reads another environment's workspace.
@@ -119,16 +119,21 @@ def remote_states(model: EnvModel, models: dict[str, EnvModel]) -> list[Finding]
     return out
 
 
+# Names unique across every account: two environments naming the same one manage one resource, whatever their
+# accounts (other names are unique per account or per parent, e.g. an inline role policy's name).
+GLOBAL_NAMES = {"aws_s3_bucket": ("bucket",)}
+
+
 def collisions(model: EnvModel, models: dict[str, EnvModel]) -> list[Finding]:
-    """An identifier that another environment's resource of the same type also has: both would manage it."""
+    """A globally unique name another environment's resource of the same type also has: both would manage it."""
     out = []
     for name, other in sorted(models.items()):
         if name == model.name:
             continue
-        theirs = {(r.type, v): r.address for r in other.managed().values() for key in IDENTIFYING
+        theirs = {(r.type, v): r.address for r in other.managed().values() for key in GLOBAL_NAMES.get(r.type, ())
                   if isinstance(v := r.values.get(key), str) and not is_unknown(v) and len(v) >= MIN_LENGTH}
         for r in sorted(model.managed().values(), key=lambda r: r.address):
-            for key in IDENTIFYING:
+            for key in GLOBAL_NAMES.get(r.type, ()):
                 value = r.values.get(key)
                 if isinstance(value, str) and (r.type, value) in theirs:
                     out.append(finding(ID, "policy", Status.FAIL, model, r, key, f"an identifier {name} does not use",
