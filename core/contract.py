@@ -5,6 +5,7 @@ Every error is a one-line ``SuiteError`` naming the contract file and the line o
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from core.errors import SuiteError
 from core.model import EnvSpec
 from core.project import Project, load_project
+from core.redact import Secret
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class Contract:
         table = dict(pairs)
 
         def norm(value: Any) -> Any:
+            if isinstance(value, Secret):  # compared as written: its text is only the marker
+                return value
             if isinstance(value, str):
                 return pattern.sub(lambda m: table[m.group(0)], value)
             if isinstance(value, list):
@@ -178,16 +182,141 @@ def _aws(name: str, e: dict, path: Path) -> dict[str, str]:
     return out
 
 
-def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contract:
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def read_yaml(path: str | Path, schema: str, missing_hint: str = "") -> Any:
+    """A YAML file (lines recorded as ``__line__``) validated by ``core/schemas/<schema>.schema.json``.
+
+    Any problem is one ``SuiteError`` naming the file and the line: missing, not UTF-8, malformed, or not
+    valid under the schema (unknown keys, wrong types, patterns that cover everything).
+    """
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError:
-        raise SuiteError("contract file does not exist", path=str(path), hint="pass it with --contract") from None
+        raise SuiteError(f"{schema} file does not exist", path=str(path), hint=missing_hint) from None
+    except UnicodeDecodeError as err:
+        raise SuiteError(f"not UTF-8 (byte 0x{err.object[err.start]:02x})", path=str(path),
+                         line=err.object[:err.start].count(b"\n") + 1, hint="save the file as UTF-8") from None
+    except OSError as err:
+        raise SuiteError(f"cannot read ({err.strerror})", path=str(path)) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise SuiteError(f"malformed YAML: {getattr(err, 'problem', err)}", path=str(path),
                          line=mark.line + 1 if mark else None, hint="fix the YAML syntax") from None
+    validate(raw, text, schema, path)
+    return raw
+
+
+def plain(value: Any) -> Any:
+    """A loaded document without the ``__line__`` keys LineLoader adds."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def validate(raw: Any, text: str, schema: str, path: Path) -> None:
+    """Raise a one-line SuiteError (file:line) for the first schema violation, in file order."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{schema}.schema.json").read_text()))
+    errors = [_deepest(e) for e in validator.iter_errors(plain(raw))]
+    if not errors:
+        return
+    typos = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
+    errors = [e for e in errors if e.validator != "required" or tuple(e.absolute_path) not in typos]  # a typo first
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    located = sorted((_line(root, e), _describe(e)) for e in errors)
+    line, message = located[0]
+    raise SuiteError(message, path=str(path), line=line, hint=f"see core/schemas/{schema}.schema.json")
+
+
+def _deepest(error):
+    """For oneOf/anyOf, the alternative's own error that got furthest (the one that names the key)."""
+    import jsonschema
+
+    while error.context:
+        # the alternative of the instance's own type (a string selector's "too broad", not "must be a mapping")
+        wrong_type = {e.schema_path[0] for e in error.context if e.validator == "type" and not e.relative_path}
+        fitting = [e for e in error.context if e.schema_path[0] not in wrong_type]
+        error = jsonschema.exceptions.best_match(fitting or error.context)
+    return error
+
+
+def _where(error) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                   for i, p in enumerate(error.absolute_path)) or "the top level"
+
+
+def _describe(error) -> str:
+    where, value, schema = _where(error), error.instance, error.schema
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(k for k in value if k not in known and not any(
+            re.search(p, k) for p in error.schema.get("patternProperties", {})))
+        return f"{where}: unknown key {extra[0]!r}" + (f" (expected one of {', '.join(known)})" if known else "")
+    if error.validator == "type":
+        want = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        names = {"object": "mapping", "array": "list", "string": "string", "number": "number", "boolean": "boolean",
+                 "integer": "integer", "null": "null"}
+        got = {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "number", float: "number",
+               type(None): "null"}.get(type(value), type(value).__name__)
+        wanted = " or ".join(names.get(w, w) for w in want.split(" or "))
+        return f"{where} must be {_a(wanted)}, not {_a(got)}"
+    if error.validator == "not":
+        why = error.validator_value.get("description") or schema.get("description") or "it covers everything"
+        return f"{where}: {_short(value)} is too broad: {why}"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    if error.validator == "pattern" and schema.get("description"):
+        return f"{where}: {_short(value)} is not allowed: {schema['description']}"
+    return f"{where}: {error.message[:160]}"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _line(node, error) -> int:
+    """Line (1-based) of the YAML node at the error's path; for an unknown key, of that key."""
+    line = node.start_mark.line + 1
+    for part in error.absolute_path:
+        node = _child(node, part)
+        if node is None:
+            return line
+        line = node.start_mark.line + 1
+    if error.validator == "additionalProperties" and isinstance(node, yaml.MappingNode):
+        known = error.schema.get("properties", {})
+        for key, _ in node.value:
+            if key.value not in known and not any(re.search(p, key.value)
+                                                  for p in error.schema.get("patternProperties", {})):
+                return key.start_mark.line + 1
+    return line
+
+
+def _child(node, part):
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == part or (isinstance(part, str) and str(key.value) == part):
+                return value
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contract:
+    path = Path(path)
+    raw = read_yaml(path, "contract", missing_hint="pass it with --contract")
     if not isinstance(raw, dict):
         raise SuiteError("contract must be a mapping", path=str(path), line=1)
 

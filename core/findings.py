@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.redact import HIDDEN, any_secret, scrub, scrub_finding
+
 
 class Status(enum.StrEnum):
     PASS = "pass"  # noqa: S105 - a status, not a password
@@ -15,11 +17,12 @@ class Status(enum.StrEnum):
     ERROR = "error"  # the check could not decide (AccessDenied, throttling, bad input): never a pass
     UNKNOWN = "unknown"  # the value is only known after apply: not a pass either
     MUTED = "muted"  # a failure accepted by a written, reasoned exception (policies/baseline.yaml)
+    NOT_CHECKED = "not_checked"  # the check compared nothing here (e.g. --env left out the other side): not a pass
 
     @property
     def ok(self) -> bool:
-        """Does this status let the gate pass?"""
-        return self in (Status.PASS, Status.MUTED)
+        """Does this status let the gate pass? (NOT_CHECKED does not fail it, but is never shown as a pass.)"""
+        return self in (Status.PASS, Status.MUTED, Status.NOT_CHECKED)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Finding:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(scrub_finding(self))
         d["status"] = self.status.value
         d["location"] = self.location
         return d
@@ -52,7 +55,9 @@ class Finding:
         parts = [f"[{self.check}]", self.env]
         if self.resource:
             parts.append(self.resource + (f".{self.attribute}" if self.attribute else ""))
-        if "~" in self.env:  # a comparison "staging~production": name both sides
+        if any_secret(self.expected, self.actual):  # differences between secrets are shown, never the values
+            parts.append(f"differs ({HIDDEN})" if self.expected != self.actual else f"({HIDDEN})")
+        elif "~" in self.env:  # a comparison "staging~production": name both sides
             other, reference = self.env.split("~", 1)
             parts.append(f"{reference}: {_short(self.expected)}, {other}: {_short(self.actual)}")
         elif self.expected is not None or self.actual is not None:
@@ -61,7 +66,7 @@ class Finding:
             parts.append(f"at {self.location}")
         if self.message:
             parts.append(f"({self.message})")
-        return " ".join(parts)
+        return scrub(" ".join(parts))
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -83,4 +88,4 @@ class CheckFailed(AssertionError):
         lines = [f"{self.title}: {len(self.findings)} finding(s)"]
         for f in self.findings:
             lines.append("  - " + f.one_line())
-        return "\n".join(lines)
+        return scrub("\n".join(lines))

@@ -30,8 +30,8 @@ from typing import Any
 
 from core import dynamic, hcl, loading, templates, unknowns
 from core.errors import SuiteError
+from core.redact import SENSITIVE, Secret, register  # noqa: F401 - SENSITIVE: the marker every Secret prints as
 
-SENSITIVE = "(sensitive value)"
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "id", "__tfmeta"}
 _UNKNOWN_RE = re.compile(r"^\$\{.*\}$", re.S)
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -172,11 +172,11 @@ class EnvModel:
 
 
 def _redactor(secrets: set[str]):
-    secrets = {s for s in secrets if isinstance(s, str) and s}
+    secrets = register({s for s in secrets if isinstance(s, str) and s})  # with base64, digests... (core.redact)
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
-            return SENSITIVE if any(s in value for s in secrets) else value
+            return Secret(value) if any(s in value for s in secrets) else value
         if isinstance(value, list):
             return [redact(v) for v in value]
         if isinstance(value, dict):
@@ -489,11 +489,12 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     for var_file in var_files:
         given.update(_tfvars(tf_dir / var_file))
     variables = {}
+    raw_values = {}  # what the value pass evaluates with: secrets as they are (its results are redacted)
     for name, b in variables_declared.items():
         meta = b["__tfmeta"]
-        value = given[name] if name in given else conv.value(b.get("default"))
+        value = raw_values[name] = given[name] if name in given else conv.value(b.get("default"))
         if b.get("sensitive"):
-            value = SENSITIVE if value is not None else None
+            value = Secret(value) if value is not None else None
         file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
                                    has_default="default" in b, file=file, line=line)
@@ -510,7 +511,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     default_tags_at = providers_at.get("aws.default_tags") or providers_at.get("aws") or ("", 0)
 
     # the value pass reads the configuration as Terraform sees it (overrides merged); its lines map back
-    resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, variables,
+    resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, raw_values,
                                               outputs, redact)
     blocks = {a: replace(b, file=f, line=n) for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
@@ -619,7 +620,7 @@ _NOT_VALUES = {"count", "for_each", "provider", "depends_on", "lifecycle", "prov
 
 
 def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, resources: dict[str, Resource],
-                 raw_blocks: dict[str, dict], variables: dict[str, Variable], outputs: dict[str, Output],
+                 raw_blocks: dict[str, dict], variables: dict[str, Any], outputs: dict[str, Output],
                  redact) -> tuple[dict[str, Resource], dict[str, Output], dict[str, BlockInfo]]:
     """Where tfparse's value cannot be trusted (a raw template, templatefile(), a random or unmapped value),
     evaluate it again from the source (core/unknowns.py); then account for every resource block."""
@@ -634,7 +635,7 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
                 local_exprs[name] = (attr.expr, conv.value(tf_locals.get(name)))
     literals = {u for d in loading.module_dirs(tf_dir) for tf in [*d.glob("*.tf"), *d.glob("*.tf.json")]
                 for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
-    base = unknowns.Scope(variables={n: v.value for n, v in variables.items()}, local_exprs=local_exprs,
+    base = unknowns.Scope(variables=dict(variables), local_exprs=local_exprs,
                           workspace=env.workspace, resource_values=lambda a: resources[a].values
                           if a in resources else None, tf_dir=tf_dir, raw_literals=literals)
     by_block: dict[str, list[str]] = {}
@@ -657,7 +658,7 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
             reason, expression = _why_no_instances(block, base)
         blocks[address] = BlockInfo(address=address, file=file, line=block.line, instances=tuple(instances),
                                     reason=reason, expression=expression)
-    for path, directory, scope in _module_scopes(tf_dir, parsed, conv, resources, env, literals, redact):
+    for path, directory, scope in _module_scopes(tf_dir, parsed, conv, resources, env, literals):
         for file, block in _source_blocks(directory):
             address = _block_address(block)
             if address is None:
@@ -697,7 +698,7 @@ _MODULE_META = {"__tfmeta", "id", "source", "version", "count", "for_each", "pro
 
 
 def _module_scopes(tf_dir: Path, parsed: dict, conv: _HclConverter, resources: dict[str, Resource], env: EnvSpec,
-                   literals: set[str], redact) -> list[tuple[str, Path, unknowns.Scope]]:
+                   literals: set[str]) -> list[tuple[str, Path, unknowns.Scope]]:
     """(instance path, directory, scope) of every instance of a local child module: its variables are the
     inputs the call gives (tfparse evaluates them) over the module's defaults, its locals its own."""
     out = []
@@ -713,8 +714,8 @@ def _module_scopes(tf_dir: Path, parsed: dict, conv: _HclConverter, resources: d
         for v in parsed.get("variable", []):
             vpath = v["__tfmeta"].get("path", "")
             if vpath.startswith(path + ".variable.") and "." not in vpath[len(path) + 10:]:
-                variables[vpath[len(path) + 10:]] = redact(conv.value(v.get("default")))
-        variables.update({k: redact(conv.value(v)) for k, v in call.items() if k not in _MODULE_META})
+                variables[vpath[len(path) + 10:]] = conv.value(v.get("default"))  # (what is rendered is redacted)
+        variables.update({k: conv.value(v) for k, v in call.items() if k not in _MODULE_META})
         local_exprs = {name: (attr.expr, None) for tf in sorted(directory.glob("*.tf"))
                        for b in hcl.parse_file(tf).blocks if b.type == "locals" for name, attr in b.attrs.items()}
         scope = unknowns.Scope(variables=variables, local_exprs=local_exprs, workspace=env.workspace,
@@ -775,6 +776,8 @@ def _lost_in_json(value: Any, expr: str) -> bool:
 
 def _no_stray_uuids(value: Any, literals: set[str]) -> Any:
     """tfparse's identifiers for values it could not resolve never reach the model."""
+    if isinstance(value, Secret):
+        return value  # (re.sub would give back a plain copy of its marker: two secrets would compare equal)
     if isinstance(value, str):
         return unknowns.UUID.sub(lambda m: m.group(0) if m.group(0) in literals else "${unknown}", value)
     if isinstance(value, list):
@@ -882,13 +885,14 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
     config_vars = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
     for name, v in (doc.get("variables") or {}).items():
         sens = bool(config_vars.get(name, {}).get("sensitive"))
-        variables[name] = Variable(name=name, value=SENSITIVE if sens else v.get("value"), sensitive=sens,
+        value = Secret(v.get("value")) if sens else v.get("value")
+        variables[name] = Variable(name=name, value=value, sensitive=sens,
                                    has_default="default" in config_vars.get(name, {}), file=str(path), line=0)
     outputs = {}
     for name, o in ((doc.get("planned_values") or {}).get("outputs") or {}).items():
         sens = bool(o.get("sensitive"))
-        outputs[name] = Output(name=name, value=SENSITIVE if sens else o.get("value"), sensitive=sens,
-                               file=str(path), line=0)
+        outputs[name] = Output(name=name, value=Secret(o.get("value")) if sens else o.get("value"),
+                               sensitive=sens, file=str(path), line=0)
     return EnvModel(env=env, source=f"plan:{path}", root=str(tf_dir or path.parent), resources=resources,
                     variables=variables, outputs=outputs, default_tags=_plan_default_tags(doc, resources))
 
@@ -932,7 +936,7 @@ def _source_index(tf_dir) -> dict[str, tuple[str, int]]:
 
 def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
     if sensitive is True:
-        return SENSITIVE
+        return Secret(values)
     if unknown is True:
         return "${unknown}"
     if isinstance(values, dict):

@@ -42,10 +42,15 @@ def models(pytestconfig):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     # A failed check shows its findings table, not the test's arguments and source.
     from core.findings import CheckFailed
+    from core.redact import scrub
 
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and report.failed:
         report.longrepr = call.excinfo.value.render()
+    # Defence in depth: no secret seen in this run reaches the terminal or junit.xml, whatever raised.
+    if report.longrepr is not None and scrub(text := str(report.longrepr)) != text:
+        report.longrepr = scrub(text)
+    report.sections = [(title, scrub(content)) for title, content in report.sections]
     return report
 
 
@@ -59,20 +64,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Evaluate the Terraform once, at collection, when any test needs it: bad input then stops
     # the run with one line (pytest.UsageError) instead of an error in every test.
-    if any("models" in getattr(item, "fixturenames", ()) for item in items):
+    if any("models" in getattr(item, "fixturenames", ()) or _gate_test(item) for item in items):
         session.models(config)
+
+
+def _gate_test(item: pytest.Item) -> bool:
+    """A test of the gate itself (parity, policies, secrets, cost): it reads the models, if not as a fixture."""
+    return any(item.get_closest_marker(m) for m in ("parity", "document", "policy", "secrets", "cost"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
     # Before pytest's own FAILURES section: every failing finding, the root cause (a var-file line) first.
     from core.cli import root_cause_first
+    from core.redact import scrub  # no secret seen in this run reaches the terminal
 
-    try:  # h3-secrets' scrubber, once merged: no secret seen in this run reaches the terminal
-        from core.redact import scrub
-    except ImportError:
-        def scrub(text: str) -> str:
-            return text
     lines = [scrub(line) for line in root_cause_first(session.recorded(config))]
     if lines:
         terminalreporter.section("failing findings, root cause first", sep="=", red=True, bold=True)

@@ -7,6 +7,7 @@ e.g. ``parity/test_parity.py::test_same[Security Groups]``.
 import pytest
 
 from core import session
+from core.findings import Finding, Status
 from parity.checks import contract_value_findings, document_findings, selector_findings, uncovered_document_rows
 
 
@@ -14,7 +15,15 @@ def _row_findings(row, contract, models, envs, comparison):
     checked = {e: models[e] for e in envs}
     return (selector_findings(contract, row, checked)
             + contract_value_findings(contract, row, checked)
-            + comparison.findings_for(row.id))
+            + comparison.findings_for(row.id)
+            + _not_compared(row.id, contract, comparison))
+
+
+def _not_compared(check, contract, comparison) -> list[Finding]:
+    """A comparison that --env left out is reported as not checked, never as a pass."""
+    return [Finding(check=check, kind="parity", status=Status.NOT_CHECKED, env=comparison.pair(e),
+                    message=f"not checked: {e} was not compared with {contract.reference} (--env leaves it out)")
+            for e in contract.environments if e != contract.reference and e not in comparison.envs]
 
 
 @pytest.mark.parity
@@ -34,8 +43,11 @@ def test_different(row, contract, models, envs, comparison, pytestconfig):
 @pytest.mark.parity
 def test_unclaimed(comparison, envs, pytestconfig):
     """Default deny: a difference that no contract row covers fails here."""
+    unchecked = _not_compared("unclaimed", comparison.contract, comparison)
     session.conclude(pytestconfig, "unclaimed", "parity", [comparison.pair(e) for e in comparison.envs],
-                     comparison.findings_for(None))
+                     comparison.findings_for(None) + unchecked)
+    if not comparison.envs:
+        pytest.skip("not checked: no environment is compared with the reference (--env selects only it)")
 
 
 @pytest.mark.document

@@ -206,8 +206,8 @@ def custom_check_findings(config: pytest.Config, check: str, env: str) -> list[F
         return [_error(check, env, err)]
     model = session.models(config)[env]
     out = [checkov_run.to_finding(r, model) for r in scan.for_env(env) if r.check == check]
-    return out or [Finding(check=check, kind="policy", status=Status.PASS, env=env,
-                           message=f"no resource of the types {check} checks in {env}")]
+    return out or [Finding(check=check, kind="policy", status=Status.NOT_CHECKED, env=env,
+                           message=f"not checked: no resource of the types {check} checks in {env}")]
 
 
 def _check_exists(config: pytest.Config, check: str) -> bool | None:
@@ -277,7 +277,9 @@ _secrets_key = pytest.StashKey[dict]()
 
 def secret_findings(config: pytest.Config, rule: str) -> list[Finding]:
     if _secrets_key not in config.stash:
-        config.stash[_secrets_key] = secrets.scan(session.options(config).tf_dir)
+        tf_dir = session.options(config).tf_dir
+        var_files = [tf_dir / vf for e in session.contract(config).environments.values() for vf in e.var_files]
+        config.stash[_secrets_key] = secrets.scan(tf_dir, var_files)
     return config.stash[_secrets_key][rule]
 
 

@@ -5,6 +5,11 @@ CKV_CD_21  no var file (``*.tfvars``, ``*.tfvars.json``) sets a secret variable
 CKV_CD_22  no AWS access key, private key or password literal anywhere under terraform/
 CKV_CD_23  an output that exposes a secret is marked ``sensitive``
 
+The rules read what Terraform reads: every file under the Terraform directory whatever its size (``.tf``,
+``.tf.json``, var files, templates, scripts), the templates ``templatefile()``/``file()`` name wherever they are,
+and every var file of the contract's environments wherever it is. Literals are found in heredocs (``user_data``),
+conditionals, locals and maps as well as in plain attributes (``core.redact.source_literals``).
+
 A finding names the file, the line and the variable or attribute, never the value: a secret found in the source is
 reported as ``(not shown)``, and a file that cannot be parsed is reported without the parser's message (which may
 quote the source).
@@ -20,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from core.findings import Finding, Status
+from core.redact import ACCESS_KEY, PRIVATE_KEY, source_literals
 from policies.common import repo_path
 
 SECRET_NAME = re.compile(r"(?i)password|secret|token|key")
 SECRET_ATTRIBUTE = re.compile(r"(?i)^(?!creation_token$)(.*_)?(password|passwd|secret|token|private_key)$")
-ACCESS_KEY = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
-PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_TEMPLATE_REF = re.compile(r'\b(?:templatefile|file)\(\s*"([^"]+)"')
 SECRET_OUTPUT = re.compile(r"\.(?:password|master_password|secret|private_key\w*|token)\b|random_password\.")
 NOT_SHOWN = "(not shown)"
 RULES = {
@@ -61,6 +66,9 @@ def _parse(path: Path, text: str) -> dict | None:
     from hcl2 import SerializationOptions
 
     try:
+        if path.name.endswith(".tf.json"):  # JSON syntax: blocks as objects; as python-hcl2 gives them: lists
+            doc = json.loads(text)
+            return {k: v if isinstance(v, list) else [v] for k, v in doc.items()} if isinstance(doc, dict) else None
         if path.name.endswith(".json"):
             return json.loads(text)
         return hcl2.loads(text, serialization_options=SerializationOptions(strip_string_quotes=True))
@@ -69,8 +77,9 @@ def _parse(path: Path, text: str) -> dict | None:
 
 
 def _files(tf_dir: Path) -> Iterator[Path]:
+    """Every file under the Terraform directory, whatever its size (a size limit would be a blind spot)."""
     for path in sorted(tf_dir.rglob("*")):
-        if path.is_file() and ".terraform" not in path.relative_to(tf_dir).parts and path.stat().st_size < 2_000_000:
+        if path.is_file() and ".terraform" not in path.relative_to(tf_dir).parts:
             yield path
 
 
@@ -78,12 +87,41 @@ def _is_var_file(path: Path) -> bool:
     return path.name.endswith((".tfvars", ".tfvars.json"))
 
 
-def load_sources(tf_dir: Path) -> list[Source]:
-    out = []
-    for path in _files(tf_dir):
+def _is_tf(path: Path) -> bool:
+    return path.name.endswith((".tf", ".tf.json"))
+
+
+def _templates(tf_dir: Path, text: str) -> Iterator[Path]:
+    """Files that templatefile()/file() read, wherever they are (``${path.module}`` is the Terraform directory)."""
+    for m in _TEMPLATE_REF.finditer(text):
+        ref = re.sub(r"\$\{path\.(?:module|root|cwd)\}", str(tf_dir), m.group(1))
+        if "${" not in ref:
+            path = (tf_dir / ref).resolve()
+            if path.is_file():
+                yield path
+
+
+def load_sources(tf_dir: Path, var_files: list[Path] = ()) -> list[Source]:
+    """Every file Terraform may read: the tree under ``tf_dir``, the templates it names and the contract's var
+    files, wherever they are."""
+    tf_dir = Path(tf_dir)
+    paths = list(_files(tf_dir))
+    out, seen = [], set()
+    while paths:
+        path = paths.pop(0)
+        if path.resolve() in seen or not path.is_file():
+            continue
+        seen.add(path.resolve())
         text = path.read_text(errors="replace")
-        parsed = _parse(path, text) if path.suffix == ".tf" or _is_var_file(path) else None
+        parsed = _parse(path, text) if _is_tf(path) or _is_var_file(path) else None
         out.append(Source(path, text, parsed))
+        if _is_tf(path):
+            paths += [t for t in _templates(tf_dir, text) if t not in seen]
+    for path in var_files:
+        if Path(path).resolve() not in seen and Path(path).is_file():
+            seen.add(Path(path).resolve())
+            text = Path(path).read_text(errors="replace")
+            out.append(Source(Path(path), text, _parse(Path(path), text)))
     return out
 
 
@@ -109,7 +147,7 @@ def secret_variables(sources: list[Source]) -> dict[str, tuple[Source, dict]]:
     """Variables that hold a secret: declared sensitive, or named like one."""
     out = {}
     for src in sources:
-        for name, body in _blocks(src.data if src.path.suffix == ".tf" else None, "variable"):
+        for name, body in _blocks(src.data if _is_tf(src.path) else None, "variable"):
             if body.get("sensitive") is True or SECRET_NAME.search(name):
                 out[name] = (src, body)
     return out
@@ -121,12 +159,13 @@ def _assignment(name: str) -> str:
 
 
 def _block_start(src: Source, kind: str, name: str) -> int:
-    return src.line_of(rf'^\s*{kind}\s+"?{re.escape(name)}"?\s*\{{')
+    return src.line_of(rf'^\s*{kind}\s+"?{re.escape(name)}"?\s*\{{') or \
+        src.line_of(rf'^\s*"{re.escape(name)}"\s*:\s*\{{')  # .tf.json: "name": {
 
 
 def unparseable(sources: list[Source]) -> list[Finding]:
     return [_finding(rule, Status.ERROR, src, message="cannot parse this file: the secret rules cannot check it")
-            for src in sources if src.data is None and (src.path.suffix == ".tf" or _is_var_file(src.path))
+            for src in sources if src.data is None and (_is_tf(src.path) or _is_var_file(src.path))
             for rule in ("CKV_CD_20", "CKV_CD_21", "CKV_CD_22", "CKV_CD_23")]
 
 
@@ -159,7 +198,7 @@ def not_in_var_files(sources: list[Source]) -> list[Finding]:
                                     f"pass it with -var or TF_VAR_{name} instead"))
         if not any(f.file == repo_path(src.path) for f in out):
             out.append(_finding("CKV_CD_21", Status.PASS, src, 0, "", "", "no secret variable", "none"))
-    return out
+    return out or [_finding("CKV_CD_21", Status.NOT_CHECKED, None, message="not checked: there is no var file")]
 
 
 def _literal_attributes(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -185,7 +224,7 @@ def no_literals(sources: list[Source]) -> list[Finding]:
                 found.append((n, "", "", "an AWS access key id"))
             if PRIVATE_KEY.search(line):
                 found.append((n, "", "", "a private key"))
-        if src.data is not None and src.path.suffix == ".tf":
+        if src.data is not None and _is_tf(src.path):
             for kind in ("resource", "data", "provider", "module", "locals"):
                 for path, value in _literal_attributes({k: v for k, v in src.data.items() if k == kind}):
                     parts = path.split(".")
@@ -194,18 +233,27 @@ def no_literals(sources: list[Source]) -> list[Finding]:
                         if parts[0] in ("resource", "data") else ".".join(parts[:depth])
                     key = parts[-1]
                     n = next((i for i, line in enumerate(src.text.splitlines(), 1)
-                              if re.match(rf"\s*{re.escape(key)}\s*=", line) and value in line), 0)
+                              if re.match(rf'\s*"?{re.escape(key)}"?\s*[=:]', line) and value in line), 0)
                     found.append((n, resource, ".".join(parts[depth:]), f"a literal {key}"))
             for name, body in _blocks(src.data, "variable"):
                 if name in secrets and _literal(body.get("default")):
-                    n = src.line_of(r"^\s*default\s*=", _block_start(src, "variable", name))
+                    n = src.line_of(r'^\s*"?default"?\s*[=:]', _block_start(src, "variable", name))
                     found.append((n, f"var.{name}", "default", "a literal default of a secret variable"))
+            for name, body in _blocks(src.data, "output"):
+                if SECRET_NAME.search(name) and _literal(body.get("value")):
+                    n = src.line_of(r'^\s*"?value"?\s*[=:]', _block_start(src, "output", name))
+                    found.append((n, f"output.{name}", "value", "a literal value of a secret output"))
         elif src.data is not None and _is_var_file(src.path):
             for name, value in src.data.items():
                 if (name in secrets or SECRET_NAME.search(name)) and _literal(value):
                     n = src.line_of(_assignment(name))
                     found.append((n, f"var.{name}", "", "a literal value of a secret variable"))
-        for n, resource, attribute, what in found:
+        lines = {n for n, *_ in found}
+        for n, _value, what in source_literals(src.path, src.text):  # heredocs, conditionals, maps, templates
+            if n not in lines:
+                lines.add(n)
+                found.append((n, "", "", what))
+        for n, resource, attribute, what in sorted(found):
             out.append(_finding("CKV_CD_22", Status.FAIL, src, n, resource, attribute, "no secret in the source",
                                 NOT_SHOWN, f"{what}; remove it and rotate it"))
     if not out:
@@ -217,7 +265,7 @@ def sensitive_outputs(sources: list[Source]) -> list[Finding]:
     secrets = secret_variables(sources)
     out = []
     for src in sources:
-        for name, body in _blocks(src.data if src.path.suffix == ".tf" else None, "output"):
+        for name, body in _blocks(src.data if _is_tf(src.path) else None, "output"):
             value = json.dumps(body.get("value"))
             exposes = SECRET_OUTPUT.search(value) or any(re.search(rf"\bvar\.{re.escape(v)}\b", value)
                                                          for v in secrets)
@@ -240,8 +288,8 @@ CHECKS = {
 }
 
 
-def scan(tf_dir: Path) -> dict[str, list[Finding]]:
-    """Every secret rule's findings (PASS included) for the Terraform in ``tf_dir``."""
-    sources = load_sources(Path(tf_dir))
+def scan(tf_dir: Path, var_files: list[Path] = ()) -> dict[str, list[Finding]]:
+    """Every secret rule's findings (PASS included) for the Terraform in ``tf_dir`` and these var files."""
+    sources = load_sources(Path(tf_dir), var_files)
     broken = unparseable(sources)
     return {rule: [f for f in broken if f.check == rule] + check(sources) for rule, check in CHECKS.items()}

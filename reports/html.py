@@ -33,7 +33,8 @@ from reports.results import (
     section,
 )
 
-MARK = {"pass": "✓", "fail": "✗", "drift": "≠", "error": "!", "unknown": "?", "muted": "~", "none": "·", "skipped": "–"}
+MARK = {"pass": "✓", "fail": "✗", "drift": "≠", "error": "!", "unknown": "?", "muted": "~",
+        "not_checked": "–", "none": "·", "skipped": "–"}
 MAX_DETAILS = 100  # findings shown per cell; parity.json has every one
 
 CSS = """
@@ -54,10 +55,10 @@ table{border-collapse:collapse}
 .fail{background:#ffebe9;color:#a40e26;outline:2px solid #cf222e;outline-offset:-2px}
 .drift{background:#fff8c5;color:#7d4e00;outline:2px solid #bf8700;outline-offset:-2px}
 .error{background:#fbefff;color:#6639ba;outline:2px solid #8250df;outline-offset:-2px}
-.unknown{background:#eaeef2;color:#424a53}.muted{background:#f6f8fa;color:#57606a}.none{color:#8c959f}.skipped{background:#eaeef2;color:#424a53}
+.unknown{background:#eaeef2;color:#424a53}.muted{background:#f6f8fa;color:#57606a}.none{color:#8c959f}.not_checked{background:#fff8c5;color:#7d4e00}.skipped{background:#eaeef2;color:#424a53}
 .badge.pass{background:#1a7f37;color:#fff;outline:0}.badge.fail{background:#cf222e;color:#fff;outline:0}
 .badge.drift{background:#bf8700;color:#fff;outline:0}.badge.error{background:#8250df;color:#fff;outline:0}
-.badge.unknown,.badge.skipped,.badge.muted{background:#6e7781;color:#fff;outline:0}
+.badge.unknown,.badge.skipped,.badge.muted,.badge.not_checked{background:#6e7781;color:#fff;outline:0}
 tr.detail{display:none;scroll-margin-top:120px}tr.detail:target{display:table-row}
 tr.detail>td{background:#f6f8fa;padding:8px 12px}
 .finding{margin:0 0 10px;border:1px solid #d0d7de;background:#fff;border-radius:6px;padding:6px 8px}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from core.findings import Finding
+from core.findings import Finding, Status
 from reports.results import (
     FAILING,
     LIVE_KINDS,
@@ -25,8 +25,8 @@ from reports.results import (
     target,
 )
 
-ICON = {"pass": "✅", "fail": "❌", "drift": "⚠️", "error": "❗", "unknown": "❔", "muted": "🔕", "skipped": "⏭️",
-        "none": "·"}
+ICON = {"pass": "✅", "fail": "❌", "drift": "⚠️", "error": "❗", "unknown": "❔", "muted": "🔕", "not_checked": "➖",
+        "skipped": "⏭️", "none": "·"}
 MAX_FINDINGS = 25  # a PR comment stays readable; the HTML and JSON reports have them all
 
 
@@ -45,9 +45,12 @@ def _failing_table(title: str, findings: list[Finding], first: Sequence[str], en
     cols = columns(findings, envs)
     rows = [r for r in matrix(findings, checks_in_order(findings, first), cols) if r and row_status(r)]
     failing = [r for r in rows if row_status(r) in FAILING]
+    unchecked = [r for r in rows if row_status(r) == Status.NOT_CHECKED]
     if not rows:
         return []
-    out = [f"**{title}**: {len(failing)} of {len(rows)} failing", ""]
+    out = [f"**{title}**: {len(failing)} of {len(rows)} failing" +
+           (f", {len(unchecked)} not checked" if unchecked else ""), ""]
+    failing += unchecked  # shown too: a row that compared nothing is not a pass
     if not failing:
         return out
     out += ["| | " + " | ".join(_cell(c or "all") for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]

@@ -31,6 +31,7 @@ import pytest
 
 from core import session
 from core.findings import CheckFailed, Finding, Status
+from core.redact import scrub, scrub_finding
 from reports import history, html, json_report, junit, markdown, sarif
 from reports.results import FAILING, Outcome, RunInfo, overall, tool_error
 
@@ -116,7 +117,14 @@ def pytest_configure(config: pytest.Config) -> None:
     base = Path(config.invocation_params.dir)
     report_dir = (base / (given or DEFAULT_REPORT_DIR)).resolve()
     hist = config.getoption("--history-dir")
-    report_dir.mkdir(parents=True, exist_ok=True)
+    try:  # an unwritable report directory is bad input: one line, the usage exit code
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".codedetect-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise pytest.UsageError(f"--report-dir {report_dir}: cannot write reports there "
+                                f"({err.strerror or type(err).__name__}); pass a writable directory") from None
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(report_dir / FILES["junit"])
     config.pluginmanager.register(
@@ -285,7 +293,8 @@ _RELAYED = ("first", "last", "kind", "check", "env", "file", "line", "live", "me
 
 
 def _to_wire(f: Finding) -> dict:
-    return {**asdict(f), "status": f.status.value}
+    # plain JSON types only: a Secret (a str subclass) crosses as its marker, never as anything else
+    return {**json.loads(json.dumps(asdict(scrub_finding(f)), default=str)), "status": f.status.value}
 
 
 def _from_wire(d: dict) -> Finding:
@@ -293,7 +302,7 @@ def _from_wire(d: dict) -> Finding:
 
 
 def _short(text: str) -> str:
-    text = text.strip()
+    text = scrub(text).strip()
     return text if len(text) <= MAX_MESSAGE else "..." + text[-(MAX_MESSAGE - 3):]
 
 
@@ -361,7 +370,7 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
     source_root = writer._source_root()
     tf_dir = _tf_dir(config)
     recorded = writer.merged() if writer.relayed else session.recorded(config)
-    findings = [replace(f, file=_relative(f.file, source_root, tf_dir)) for f in recorded]
+    findings = [scrub_finding(replace(f, file=_relative(f.file, source_root, tf_dir))) for f in recorded]
     findings = [replace(f, actual="(redacted)") if f.kind == "secret" and isinstance(f.actual, str) else f
                 for f in findings]
     derived: list[int] = []
@@ -378,7 +387,8 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
         outcome = _outcome(t.reports)
         if outcome in ("failed", "error", "xpassed") and not any(findings[i].status in FAILING for i in mine):
             if t.raised and not t.crashed:
-                mine += [derive(replace(f, file=_relative(f.file, source_root, tf_dir))) for f in t.raised]
+                mine += [derive(scrub_finding(replace(f, file=_relative(f.file, source_root, tf_dir))))
+                         for f in t.raised]
             else:
                 status = Status.FAIL if not t.crashed and outcome == "failed" else Status.ERROR
                 mine.append(derive(Finding(

@@ -18,7 +18,7 @@ POLICY_KINDS = ("policy", "secret", "cost")
 LIVE_KINDS = ("live",)
 
 # Which status a cell shows when it holds several findings: the first one present in this order.
-SEVERITY = (Status.FAIL, Status.DRIFT, Status.ERROR, Status.UNKNOWN, Status.MUTED, Status.PASS)
+SEVERITY = (Status.FAIL, Status.DRIFT, Status.ERROR, Status.UNKNOWN, Status.NOT_CHECKED, Status.MUTED, Status.PASS)
 FAILING = (Status.FAIL, Status.DRIFT, Status.ERROR, Status.UNKNOWN)  # not a pass: the gate fails on each
 
 
@@ -72,7 +72,8 @@ def tool_error(findings: Sequence[Finding]) -> bool:
 
 
 def overall(findings: Sequence[Finding], run: RunInfo | None = None) -> str:
-    """The run's one word: the worst status found; never "pass" for a run pytest failed."""
+    """The run's one word: the worst status found; never "pass" for a run pytest failed, nor for one in which
+    a check compared nothing ("not_checked")."""
     status = worst(f.status for f in findings)
     if run is not None and run.exitstatus != 0 and status not in FAILING:
         return Status.ERROR.value

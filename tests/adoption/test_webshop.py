@@ -177,8 +177,6 @@ def test_nothing_else_fails(planted):
     }, result.output
 
 
-@pytest.mark.xfail(strict=True, reason="h3-secrets: secret literals inside user_data and heredocs; main's CKV_CD_22 "
-                   "finds password literals only in attributes named like passwords")
 def test_password_literal_in_user_data_is_found(tmp_path):
     from policies import secrets
 

@@ -53,10 +53,10 @@ def test_missing_var_file_is_named_with_the_contract_line(tf, tmp_path):
 
 @pytest.mark.parametrize(("mutation", "message"), [
     ({"reference": "qa"}, "reference environment 'qa' is not declared"),
-    ({"row_key": "selectt"}, "unknown keys ['selectt']"),
+    ({"row_key": "selectt"}, "same[1]: unknown key 'selectt'"),
     ({"duplicate": True}, "duplicate row id 'Database Type'"),
     ({"allow_type": True}, "allowing a whole resource type"),
-    ({"allow_all": True}, "must name an attribute path or a resource address"),
+    ({"allow_all": True}, 'different[7].allow[0]: "*" is too broad'),
     ({"missing_value": True}, "must give a value for every environment"),
 ])
 def test_contract_shape_errors(tmp_path, mutation, message):
@@ -119,3 +119,63 @@ def test_document_table_row_with_missing_cell(tmp_path):
     mutate(doc, "| RDS Storage | 20 GB | 20 GB | Same (minimal) |", "| RDS Storage | 20 GB | Same (minimal) |")
     with pytest.raises(SuiteError, match=r"doc\.md:\d+: table row has 3 cells, its header 4"):
         read_tables(doc, ["staging", "production"])
+
+
+# ------------------------------------------------------------------ crashes that became one line (issue 9)
+
+
+def assert_reports_say_error(reports):
+    summary = (reports / "summary.md").read_text()
+    assert "codedetect gate: ERROR" in summary, summary
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad.tf", b'variable "x" {\n  default = "caf\xe9"\n}\n', "bad.tf:2: not UTF-8 (byte 0xe9)"),
+    ("blob.tf", b"\x7fELF\x02\x01\x00\x00binary", "blob.tf:1: binary file, not Terraform"),
+])
+def test_unreadable_terraform_file_is_one_line(tf, tmp_path, name, content, message):
+    (tf / name).write_bytes(content)
+    reports = tmp_path / "reports"
+    result = run_pytest("parity", "policies", "--tf-dir", str(tf), "--report-dir", str(reports))
+    assert_one_line_usage_error(result, message)
+    assert "INTERNALERROR" not in result.output
+    assert_reports_say_error(reports)
+
+
+def test_non_utf8_var_file_is_one_line(tf, tmp_path):
+    (tf / "staging.tfvars").write_bytes((tf / "staging.tfvars").read_bytes() + b'domain_name = "caf\xe9.example"\n')
+    assert_one_line_usage_error(run_pytest("parity", "--tf-dir", str(tf), "--report-dir", str(tmp_path / "r")),
+                                "staging.tfvars:5: not UTF-8")
+
+
+@pytest.mark.parametrize("name", ["extra.tf", "templates/user_data.tftpl"])
+def test_dangling_symlink_is_one_line(tf, tmp_path, name):
+    link = tf / name
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(tmp_path / "gone.tf")
+    reports = tmp_path / "reports"
+    result = run_pytest("parity", "policies", "--tf-dir", str(tf), "--report-dir", str(reports))
+    assert_one_line_usage_error(result, f"{link}: dangling symlink", "remove it or restore its target")
+    assert "INTERNALERROR" not in result.output
+    assert_reports_say_error(reports)
+
+
+@pytest.mark.parametrize("kind", ["parent is a file", "is a file"])
+def test_unwritable_report_dir_is_one_line(tmp_path, kind):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory")
+    report_dir = blocker / "reports" if kind == "parent is a file" else blocker
+    result = run_pytest("parity", "--report-dir", str(report_dir))
+    assert_one_line_usage_error(result, f"--report-dir {report_dir}: cannot write reports there",
+                                "pass a writable directory")
+    assert "INTERNALERROR" not in result.output
+
+
+def test_policies_alone_on_malformed_hcl_is_one_line(tf, tmp_path):
+    """`pytest policies` gave 33 failed tests instead of the one line."""
+    mutate(tf / "rds.tf", "  storage_encrypted = true\n", "  storage_encrypted = \n")
+    reports = tmp_path / "reports"
+    result = run_pytest("policies", "--tf-dir", str(tf), "--report-dir", str(reports))
+    assert_one_line_usage_error(result, "rds.tf:16:", "fix the HCL syntax there")
+    assert " failed" not in result.output
+    assert_reports_say_error(reports)

@@ -1,0 +1,130 @@
+"""core/redact.py: a Secret prints only as the marker, compares by value, and taints what contains it."""
+
+import base64
+import copy
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from deepdiff import DeepDiff
+
+from core import redact
+from core.findings import CheckFailed, Finding, Status
+from core.redact import SENSITIVE, Secret, derivations, scrub, secret_attribute, source_literals
+
+RAW = "Zr8-unit-secret-4kQ"
+
+
+def test_a_secret_renders_only_as_the_marker():
+    s = Secret(RAW)
+    for text in (str(s), repr(s), f"{s}", json.dumps({"k": s}), json.dumps([s]), s.upper(), s + ""):
+        assert RAW not in text
+    assert str(s) == SENSITIVE and s == SENSITIVE and SENSITIVE == s  # core.model.SENSITIVE behaviour kept
+    assert RAW.encode() not in s._digest  # a keyed digest, not the value
+
+
+def test_secrets_compare_by_value_and_differences_are_found():
+    a, b, c = Secret(RAW), Secret(RAW), Secret(RAW + "x")
+    assert a == b and a != c and not (a == c)
+    assert DeepDiff({"p": a}, {"p": b}) == {}
+    assert "values_changed" in DeepDiff({"p": a}, {"p": c})
+    assert copy.deepcopy(a) == b and copy.copy(c) == c
+    back = pickle.loads(pickle.dumps(c))  # noqa: S301 - our own bytes (models come back from worker processes)
+    assert back == c and back != a
+    assert RAW.encode() not in pickle.dumps(a)
+
+
+def test_findings_show_that_secrets_differ_without_values():
+    f = Finding(check="Database Type", kind="parity", status=Status.FAIL, env="staging~production",
+                resource="aws_db_instance.main", attribute="password", expected=Secret("a-1"), actual=Secret("b-2"))
+    assert "aws_db_instance.main.password differs (values hidden)" in f.one_line()
+    same = Finding(check="x", kind="parity", status=Status.FAIL, env="staging", expected=Secret("a"),
+                   actual=Secret("a"))
+    assert "(values hidden)" in same.one_line() and "differs" not in same.one_line()
+    assert json.dumps(f.to_dict()).count(SENSITIVE) == 2
+
+
+def test_registered_secrets_and_derivations_are_scrubbed_everywhere():
+    redact.register([RAW])
+    raw = RAW.encode()
+    forms = [RAW, base64.b64encode(raw).decode(), hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw).hexdigest()]  # noqa: S324
+    assert set(forms) <= derivations(RAW)
+    for form in forms:
+        text = f"something went wrong near {form}!"
+        assert form not in scrub(text) and SENSITIVE in scrub(text)
+    leaky = Finding(check="c", kind="parity", status=Status.FAIL, env="staging", message=f"value was {RAW}",
+                    actual={"nested": [RAW]})
+    rendered = CheckFailed("t", [leaky]).render() + json.dumps(leaky.to_dict())
+    assert RAW not in rendered
+
+
+@pytest.mark.parametrize(("rtype", "path", "secret"), [
+    ("aws_db_instance", "password", True),
+    ("aws_secretsmanager_secret_version", "secret_string", True),
+    ("aws_iam_access_key", "secret", True),
+    ("tls_private_key", "private_key_pem", True),
+    ("random_password", "result", True),
+    ("aws_mq_broker", "user[0].password", True),
+    ("aws_elasticache_replication_group", "auth_token", True),
+    ("aws_ssm_parameter", "value", True),  # SecureString, or a type not known before apply
+    ("aws_efs_file_system", "creation_token", False),
+    ("aws_instance", "metadata_options[0].http_tokens", False),
+    ("aws_db_instance", "username", False),
+    ("random_pet", "id", False),
+])
+def test_secret_attributes_are_data(rtype, path, secret):
+    assert secret_attribute(rtype, path) is secret
+
+
+def test_a_plain_ssm_parameter_is_not_a_secret():
+    assert not secret_attribute("aws_ssm_parameter", "value", {"type": "String", "value": "ami-0abc"})
+    assert secret_attribute("aws_ssm_parameter", "value", {"type": "SecureString", "value": "x"})
+
+
+@pytest.mark.parametrize(("name", "text", "found"), [
+    ("main.tf", 'password = "lit-pass-1"', ["lit-pass-1"]),
+    ("main.tf", "password = var.db_password", []),
+    ("main.tf", 'token = var.x ? "tok-aaaa" : "tok-bbbb"', ["tok-aaaa", "tok-bbbb"]),
+    ("main.tf", '  user_data = <<-EOT\n    export DB_PASSWORD=heredoc-pw\n    export X=${var.y}\n  EOT\n',
+     ["heredoc-pw"]),
+    ("main.tf", 'locals {\n  db_passwords = {\n    staging = "map-pw-s"\n  }\n  name = "not-a-secret"\n}\n',
+     ["map-pw-s"]),
+    ("main.tf.json", '{"resource": {"x": {"y": {"password": "json-pw-1"}}}}', ["json-pw-1"]),
+    ("app.env.tftpl", "API_SECRET=tpl-secret-1\nNAME=${name}\n", ["tpl-secret-1"]),
+    ("db.yaml", "database:\n  password: yaml-pw-22\n", ["yaml-pw-22"]),
+    ("main.tf", 'http_tokens = "required"\ncreation_token = "codedetect-uploads"\n', []),
+    ("README.md", "The API token: ask the on-call team.\nset `password = var.db_password`\n", []),
+    ("key.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
+     ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----"]),
+    ("main.tf", 'legacy = "AKIAQ3EXAMPLE7TESTKE"', ["AKIAQ3EXAMPLE7TESTKE"]),
+])
+def test_source_literals(name, text, found):
+    assert [value for _, value, _ in source_literals(Path(name), text)] == found
+
+
+def test_bundled_terraform_has_no_secret_literal():
+    from tests.helpers import TF_DIR
+
+    assert redact.files_secrets(sorted(p for p in TF_DIR.rglob("*") if p.is_file())) == set()
+
+
+def test_a_list_compared_as_a_set_still_shows_a_differing_secret():
+    """The parity diff hashes the items of unordered lists; a hash sees only the marker, so a list holding a
+    secret is sealed into one Secret by the post-pass and compared by its digest."""
+    from core.model import EnvModel, EnvSpec, Resource
+    from parity.engine import diff_entries
+
+    def model(secret):
+        r = Resource(address="aws_x.y", mode="managed", type="aws_x", name="y", file="main.tf", line=1,
+                     values={"Statement": [{"Sid": "a", "Condition": Secret(secret)}, {"Sid": "b"}]})
+        return redact.redact_model(EnvModel(env=EnvSpec("e", "default"), source="hcl:x", root=".",
+                                            resources={r.address: r}))
+
+    a, b, c = model("one-secret"), model("two-secret"), model("one-secret")
+    entries = [{"aws_x.y": dict(m.resources["aws_x.y"].values)} for m in (a, b, c)]
+    assert [d.path for d in diff_entries(entries[0], entries[1], ("Statement",))] == ["Statement"]
+    assert diff_entries(entries[0], entries[2], ("Statement",)) == []
+    unsealed = [{"aws_x.y": {"Statement": [{"Condition": Secret(s)}]}} for s in ("one-secret", "two-secret")]
+    assert diff_entries(*unsealed, ("Statement",)) == []  # what the seal prevents: a false green
