@@ -22,6 +22,7 @@ class Options:
     docs: Path
     envs: tuple[str, ...]  # environments to check ("" = all in the contract)
     plan_json: dict[str, str]
+    evaluator: str = "fast"  # fast (tfparse) | terraform (real plans) | auto (terraform when it can run here)
 
 
 _options_key = pytest.StashKey[Options]()
@@ -38,6 +39,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default: all)")
     group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH",
                     help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
+    group.addoption("--evaluator", choices=("fast", "terraform", "auto"), default="fast",
+                    help="fast: evaluate the HCL (tfparse, seconds; the pre-merge default); terraform: real "
+                         "offline plans of every environment; auto: terraform when it and the aws provider "
+                         "mirror are here, else fast")
 
 
 def options(config: pytest.Config) -> Options:
@@ -54,6 +59,7 @@ def options(config: pytest.Config) -> Options:
             docs=Path(config.getoption("--docs")).resolve(),
             envs=tuple(config.getoption("--env")),
             plan_json=plans,
+            evaluator=config.getoption("--evaluator"),
         )
     return config.stash[_options_key]
 
@@ -85,10 +91,35 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
         try:
-            config.stash[_models_key] = {name: load(opts.tf_dir, env) for name, env in c.environments.items()}
+            exact = _exact_models(config, opts, c)
+            config.stash[_models_key] = {name: exact.get(name) or load(opts.tf_dir, env)
+                                         for name, env in c.environments.items()}
         except SuiteError as err:
             raise pytest.UsageError(str(err)) from None
     return config.stash[_models_key]
+
+
+def _exact_models(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel]:
+    """--evaluator terraform/auto: real plans of the environments no --plan-json gives (core/exact.py)."""
+    from core.terraform import unavailable_reason
+
+    if opts.evaluator == "fast" or (opts.evaluator == "auto" and unavailable_reason()):
+        return {}
+    import shutil
+    import tempfile
+
+    from core.exact import exact_models
+
+    envs = {n: e for n, e in c.environments.items() if not e.plan_json}
+    plan_dir = tempfile.mkdtemp(prefix="codedetect-plans-")
+    config.add_cleanup(lambda: shutil.rmtree(plan_dir, ignore_errors=True))
+    return exact_models(opts.tf_dir, envs, plan_dir) if envs else {}
+
+
+def evaluators(config: pytest.Config) -> dict[str, str]:
+    """Which evaluator built each environment's model (fast, terraform, plan-json); {} before models are built."""
+    kinds = {"hcl": "fast", "terraform": "terraform", "plan": "plan-json"}
+    return {n: kinds.get(m.source.split(":", 1)[0], m.source) for n, m in config.stash.get(_models_key, {}).items()}
 
 
 def record(config: pytest.Config, findings: list[Finding]) -> None:

@@ -91,10 +91,14 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
 class Workdir:
     """A temporary copy of a root module wired to a local endpoint; ``init`` runs on entry."""
 
-    def __init__(self, tf_dir: str | os.PathLike, endpoint: str, timeout: int = 600):
+    def __init__(self, tf_dir: str | os.PathLike, endpoint: str, timeout: int = 600,
+                 variables_env: Mapping[str, str] | None = None):
+        """``variables_env``: values passed as ``TF_VAR_<name>`` (below every var file and ``-var`` in
+        Terraform's precedence), e.g. placeholders for required variables nothing else sets."""
         self.source = Path(tf_dir).resolve()
         self.endpoint = endpoint
         self.timeout = timeout
+        self.variables_env = dict(variables_env or {})
         self.tmp: Path | None = None
         self.dir: Path | None = None
 
@@ -118,7 +122,8 @@ class Workdir:
     @property
     def env(self) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}  # never the user's
-        return {**keep, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
+        tf_vars = {f"TF_VAR_{k}": v for k, v in self.variables_env.items()}
+        return {**keep, **tf_vars, "TF_CLI_CONFIG_FILE": str(self.tmp / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
                 "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true",
                 "TF_DATA_DIR": str(self.dir / ".terraform")}
 

@@ -19,7 +19,7 @@ from deepdiff import DeepDiff
 
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
-from core.model import SENSITIVE, EnvModel, _tfvars_names, is_unknown
+from core.model import EnvModel, _tfvars_names, is_sensitive, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
 
@@ -77,7 +77,7 @@ def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, di
 def _collapse_unknown(value: Any) -> Any:
     """Unknown and sensitive values are not comparable across sources: both become one unknown
     (a list of unknowns too, since a plan marks such a list unknown as a whole)."""
-    if is_unknown(value) or value == SENSITIVE:
+    if is_unknown(value) or is_sensitive(value):
         return "${unknown}"
     if isinstance(value, list):
         items = [_collapse_unknown(v) for v in value]

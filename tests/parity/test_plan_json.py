@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from core.model import SENSITIVE, EnvSpec, is_unknown, load_plan
+from core.model import EnvSpec, is_sensitive, is_unknown, load_plan
 from tests.helpers import ROOT
 
 PLANS = ROOT / "tests" / "fixtures" / "plan-json"
@@ -13,14 +13,16 @@ ENV = EnvSpec("staging", "staging")
 
 
 def planned_addresses(doc: dict) -> set[str]:
+    """Every resource the plan plans, and every data source it read while planning (in prior_state)."""
     found = set()
 
-    def walk(module):
-        found.update(r["address"] for r in module.get("resources", []))
+    def walk(module, data_only=False):
+        found.update(r["address"] for r in module.get("resources", []) if not data_only or r["mode"] == "data")
         for child in module.get("child_modules", []):
-            walk(child)
+            walk(child, data_only)
 
     walk(doc["planned_values"]["root_module"])
+    walk(((doc.get("prior_state") or {}).get("values") or {}).get("root_module") or {}, data_only=True)
     return found
 
 
@@ -62,7 +64,7 @@ def test_sensitive_values_never_enter_the_model():
     sensitive_outputs = {k for k, o in doc["planned_values"]["outputs"].items() if o.get("sensitive")}
     assert sensitive_outputs
     for name in sensitive_outputs:
-        assert model.outputs[name].value == SENSITIVE
+        assert is_sensitive(model.outputs[name].value)
 
 
 def test_sensitive_resource_attributes_are_masked(tmp_path):
@@ -73,7 +75,7 @@ def test_sensitive_resource_attributes_are_masked(tmp_path):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(doc))
     model = load_plan(path, ENV)
-    assert model.resources[resource["address"]].values["password"] == SENSITIVE
+    assert is_sensitive(model.resources[resource["address"]].values["password"])
     assert "hunter2" not in repr(model)
 
 
