@@ -39,6 +39,7 @@ sandbox: $(VENV)/.installed
 
 bench: venvs
 	$(VENV)/bin/python bench/bench_gate.py
+	$(VENV)/bin/python bench/bench_exact.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

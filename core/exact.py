@@ -92,7 +92,8 @@ def _sync(source: Path, target: Path) -> None:
     from core.terraform import OVERRIDE_NAME, _ignore
 
     for old in target.iterdir():
-        if old.is_file() and old.name != OVERRIDE_NAME and not (source / old.name).exists():
+        ours = old.name in (OVERRIDE_NAME, ".terraform.lock.hcl") or old.name.endswith(".tfplan")  # init/plan's
+        if old.is_file() and not ours and not (source / old.name).exists():
             old.unlink()
     shutil.copytree(source, target, ignore=_ignore, dirs_exist_ok=True)
 

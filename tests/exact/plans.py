@@ -9,9 +9,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from core.contract import load_contract
 from core.model import EnvModel, load
+from core.terraform import unavailable_reason
 from tests.helpers import CONTRACT, TF_DIR
+
+needs_terraform = pytest.mark.skipif(unavailable_reason() is not None,
+                                     reason=f"the exact evaluator cannot run here: {unavailable_reason()}")
 
 
 @dataclass(frozen=True)
