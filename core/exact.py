@@ -32,6 +32,13 @@ from core.terraform import Workdir, unavailable_reason
 PLACEHOLDER = "codedetect-placeholder"  # not a secret: stands in for a value only the deployer knows
 
 
+def chosen_evaluator(requested: str) -> str:
+    """``--evaluator``: fast or terraform as asked; auto is terraform when it can run here, else fast."""
+    if requested == "auto":
+        return "terraform" if unavailable_reason() is None else "fast"
+    return requested
+
+
 def required_variables(tf_dir: str | os.PathLike) -> dict[str, str]:
     """Root-module variables without a default -> a placeholder of their type, as HCL (``TF_VAR_`` syntax)."""
     import hcl2

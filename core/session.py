@@ -101,14 +101,12 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
 
 def _exact_models(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel]:
     """--evaluator terraform/auto: real plans of the environments no --plan-json gives (core/exact.py)."""
-    from core.terraform import unavailable_reason
+    from core.exact import chosen_evaluator, exact_models
 
-    if opts.evaluator == "fast" or (opts.evaluator == "auto" and unavailable_reason()):
+    if chosen_evaluator(opts.evaluator) == "fast":
         return {}
     import shutil
     import tempfile
-
-    from core.exact import exact_models
 
     envs = {n: e for n, e in c.environments.items() if not e.plan_json}
     plan_dir = tempfile.mkdtemp(prefix="codedetect-plans-")

@@ -47,3 +47,14 @@ def test_terraform_evaluator_that_cannot_run_is_a_usage_error(tmp_path):
 def test_unknown_evaluator_is_refused():
     result = run_pytest("parity", "-q", "--evaluator", "exact")
     assert result.returncode == 4 and "invalid choice: 'exact'" in result.output, result.output
+
+
+def test_auto_chooses_terraform_exactly_when_it_can_run(monkeypatch):
+    import core.exact
+
+    monkeypatch.setattr(core.exact, "unavailable_reason", lambda: None)
+    assert core.exact.chosen_evaluator("auto") == "terraform"
+    monkeypatch.setattr(core.exact, "unavailable_reason", lambda: "terraform is not on the PATH")
+    assert core.exact.chosen_evaluator("auto") == "fast"
+    assert core.exact.chosen_evaluator("terraform") == "terraform"  # asked for: runs, or stops with a usage error
+    assert core.exact.chosen_evaluator("fast") == "fast"
