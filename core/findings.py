@@ -65,6 +65,8 @@ class Finding:
 
 
 def _short(value: Any, limit: int = 120) -> str:
+    if isinstance(value, str) and "\n" in value.strip():  # its differing lines are in the message
+        return f"({len(value.splitlines())} lines)"
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -24,10 +24,11 @@ import re
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core import dynamic, hcl, loading, templates, unknowns
 from core.errors import SuiteError
 
 SENSITIVE = "(sensitive value)"
@@ -65,6 +66,8 @@ class Resource:
     block_lines: Mapping[str, int] = field(default_factory=dict)
     # Plan JSON only: the attributes the configuration sets (the rest are provider defaults or computed).
     configured: frozenset[str] | None = None
+    # The provider configuration it uses: "aws", or "aws.<alias>" (its `provider`, or its module's `providers`).
+    provider: str = "aws"
 
     def line_of(self, path: str) -> int:
         """Line of the innermost nested block that contains attribute ``path`` (e.g. ``ingress[1].from_port``)."""
@@ -100,6 +103,33 @@ class Output:
 
 
 @dataclass(frozen=True)
+class BlockInfo:
+    """One ``resource``/``data`` block and what became of it in an environment."""
+
+    address: str  # the block's address without instance keys (``aws_route53_record.cert_validation``)
+    file: str
+    line: int
+    instances: tuple[str, ...]  # the addresses of its instances in ``EnvModel.resources``
+    reason: str = ""  # why it has none: "count is 0", "for_each is empty", "unknown instance set"
+    expression: str = ""  # for an unknown instance set: its count/for_each with the known inputs substituted
+
+    @property
+    def unknown(self) -> bool:
+        return self.reason == UNKNOWN_INSTANCES
+
+
+UNKNOWN_INSTANCES = "unknown instance set"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    file: str
+    line: int
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class EnvModel:
     env: EnvSpec
     source: str  # "hcl:<dir>" or "plan:<file>"
@@ -109,10 +139,27 @@ class EnvModel:
     outputs: Mapping[str, Output] = field(default_factory=dict)
     default_tags: Mapping[str, str] = field(default_factory=dict)
     default_tags_at: tuple[str, int] = ("", 0)  # file and line of the provider's default_tags block
+    # Every `provider "aws"` block's configuration, keyed "aws" / "aws.<alias>", and where each is written.
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    providers_at: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # The var files applied, in Terraform's order (auto-loaded ones first, then the contract's).
+    var_files: tuple[str, ...] = ()
+    # Every resource/data block of the source: its instances, or why it has none (HCL only).
+    blocks: Mapping[str, BlockInfo] = field(default_factory=dict)
+    # What Terraform would only warn about (e.g. a var-file variable nothing declares): reported, not fatal.
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def name(self) -> str:
         return self.env.name
+
+    def default_tags_for(self, resource: Resource) -> Mapping[str, Any]:
+        """The default_tags of the provider configuration ``resource`` uses."""
+        if resource.provider == "aws" or resource.provider not in self.providers:
+            return self.default_tags
+        blocks = self.providers[resource.provider].get("default_tags")
+        tags = blocks[0].get("tags") if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) else {}
+        return tags if isinstance(tags, dict) else {}
 
     def managed(self) -> dict[str, Resource]:
         return {a: r for a, r in self.resources.items() if r.mode == "managed"}
@@ -139,14 +186,31 @@ def _redactor(secrets: set[str]):
     return redact
 
 
+_MODULE_PREFIX_RE = re.compile(r'^((?:module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*)(.*)$')
+
+
 def _split_address(address: str) -> tuple[str, str, str]:
-    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y')."""
+    """'data.aws_x.y["k"]' -> ('data', 'aws_x', 'y'); 'module.m["a"].data.aws_x.y' -> ('data', 'aws_x', 'y')."""
+    rest = _MODULE_PREFIX_RE.match(address).group(2)
     mode = "managed"
-    rest = address
     if rest.startswith("data."):
         mode, rest = "data", rest[5:]
     rtype, _, name = rest.partition(".")
     return mode, rtype, name.split("[", 1)[0]
+
+
+def module_address(address: str) -> tuple[str, str]:
+    """'module.a["x"].module.b.aws_c.d[0]' -> ('module.a["x"].module.b', 'aws_c.d[0]'); root: ('', address)."""
+    prefix, rest = _MODULE_PREFIX_RE.match(address).groups()
+    return prefix[:-1], rest
+
+
+def _address(meta: dict) -> str:
+    """A block's Terraform address from tfparse's path: data sources get their ``data.`` after the module path."""
+    prefix, rest = _MODULE_PREFIX_RE.match(meta.get("path", "")).groups()
+    if meta.get("type") == "data" and not rest.startswith("data."):
+        rest = "data." + rest
+    return prefix + rest
 
 
 class _HclConverter:
@@ -155,14 +219,12 @@ class _HclConverter:
     def __init__(self, parsed: dict, redact):
         self.redact = redact
         self.ids: dict[str, str] = {}
+        self.probes: dict[tuple[str, str], dynamic.Probe] = {}  # `dynamic` blocks rewritten as attributes
         for _rtype, blocks in parsed.items():
             for block in blocks if isinstance(blocks, list) else [blocks]:
                 meta = block.get("__tfmeta", {})
                 if "id" in block and meta.get("path"):
-                    path = meta["path"]
-                    if meta.get("type") == "data" and not path.startswith("data."):
-                        path = "data." + path
-                    self.ids[block["id"]] = path
+                    self.ids[block["id"]] = _address(meta)
 
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
@@ -180,18 +242,66 @@ class _HclConverter:
 
     def block(self, body: dict, prefix: str, lines: dict[str, int], top: bool) -> dict:
         out: dict[str, Any] = {}
+        filename = (body.get("__tfmeta") or {}).get("filename", "")
+        probes = [self.probes[(filename, k)] for k in body if k.startswith(dynamic.PREFIX)
+                  and (filename, k) in self.probes]
+        statics: dict[str, list] = {}
         for key, val in body.items():
-            if key in META_ARGUMENTS and (top or key in ("__tfmeta", "id")):
+            if key.startswith(dynamic.PREFIX) or (key in META_ARGUMENTS and (top or key in ("__tfmeta", "id"))):
                 continue
             if _is_block(val):
-                items = val if isinstance(val, list) else [val]
+                statics[key] = val if isinstance(val, list) else [val]
                 out[key] = []
-                for i, item in enumerate(items):
-                    path = f"{prefix}{key}[{i}]"
-                    lines[path] = item["__tfmeta"].get("line_start", 0)
-                    out[key].append(self.block(item, path + ".", lines, top=False))
             else:
                 out[key] = self.value(val)
+        for p in probes:
+            out.setdefault(p.type, [])
+        for btype in [k for k, v in out.items() if v == [] and (k in statics or any(p.type == k for p in probes))]:
+            out[btype] = self._blocks(body, btype, statics.get(btype, []), [p for p in probes if p.type == btype],
+                                      prefix, lines)
+            if out[btype] == []:
+                del out[btype]  # no block of this type, as when none is written
+        return self.redact(out)
+
+    def _blocks(self, body: dict, btype: str, statics: list, probes: list, prefix: str, lines: dict[str, int]):
+        """The blocks of one type in source order: static ones and the expansions of `dynamic` ones."""
+        if any(not isinstance(body.get(p.name), list) for p in probes):  # for_each known only after apply
+            p = next(p for p in probes if not isinstance(body.get(p.name), list))
+            lines[f"{prefix}{btype}"] = p.line
+            return "${dynamic " + btype + ": for_each = " + " ".join(p.for_each.split()) + "}"
+        order: list[tuple[str, Any, Any]] = []
+        used = 0
+        for p in sorted(probes, key=lambda p: p.line):
+            while used < min(p.before_static, len(statics)):
+                order.append(("static", statics[used], None))
+                used += 1
+            order += [("probe", item, p.shape) for item in body[p.name]]
+        order += [("static", x, None) for x in statics[used:]]
+        items = []
+        for i, (kind, item, shape) in enumerate(order):
+            path = f"{prefix}{btype}[{i}]"
+            if kind == "static":
+                lines[path] = item["__tfmeta"].get("line_start", 0)
+                items.append(self.block(item, path + ".", lines, top=False))
+            else:
+                items.append(self._expanded(item, shape, path, lines))
+        return items
+
+    def _expanded(self, item: Any, shape: dynamic.Shape, path: str, lines: dict[str, int]) -> Any:
+        lines[path] = shape.line
+        if not isinstance(item, dict):
+            return self.value(item)
+        out: dict[str, Any] = {}
+        for key, val in item.items():
+            sub = shape.blocks.get(key)
+            if sub is None:
+                out[key] = self.value(val)
+            elif isinstance(val, list):
+                if val:
+                    out[key] = [self._expanded(x, sub, f"{path}.{key}[{j}]", lines) for j, x in enumerate(val)]
+            else:
+                lines[f"{path}.{key}"] = sub.line
+                out[key] = "${dynamic " + key + "}"
         return self.redact(out)
 
 
@@ -202,77 +312,47 @@ def _is_block(val: Any) -> bool:
 
 
 def _tfvars_names(path: Path) -> list[tuple[str, int]]:
-    """Top-level assignments of a .tfvars file with their lines (raw source, as written)."""
-    names = []
-    depth = 0
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        stripped = line.split("#", 1)[0].split("//", 1)[0]
-        if depth == 0:
-            m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=", stripped)
-            if m:
-                names.append((m.group(1), lineno))
-        depth += stripped.count("{") + stripped.count("[") - stripped.count("}") - stripped.count("]")
-    return names
+    """Top-level assignments of a .tfvars file with their lines (core/hcl.py: strings and heredocs are
+    skipped as such, so braces inside them do not count)."""
+    if path.suffix == ".json":
+        return []
+    try:
+        doc = hcl.parse_file(path)
+    except hcl.HclSyntaxError as err:
+        raise SuiteError(f"cannot parse var file: {err.message}", path=str(path), line=err.line,
+                         hint="fix its HCL syntax") from None
+    return sorted(((a.name, a.line) for a in doc.attrs.values()), key=lambda x: x[1])
 
 
-def _block_name(block) -> str:
-    ident = block.children[0]
-    return str(ident.children[0]) if hasattr(ident, "children") else str(ident)
-
-
-def _block_label(block) -> str:
-    for child in block.children[1:]:
-        if getattr(child, "data", None) == "string":
-            return "".join(str(t) for c in child.children if hasattr(c, "children") for t in c.children)
-    return ""
-
-
-def _unsafe_dynamic_blocks(tf_dir: Path) -> list[tuple[str, int, str]]:
-    """`dynamic` blocks that tfparse evaluates wrongly, found in the raw source (python-hcl2 parse tree).
-
-    tfparse (0.6.x) silently drops a `dynamic` block nested inside another block, and loses the
-    last expansion of a `dynamic` block that is followed by a static block in the same body.
-    Both would give a false green, so the model refuses them with the file and line.
-    """
-    import hcl2
-
-    problems = []
-    for tf in sorted(tf_dir.glob("*.tf")):
-        text = tf.read_text()
-        if "dynamic" not in text:
-            continue
-        try:
-            tree = hcl2.parses_to_tree(text)
-        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
-            continue
-
-        def walk(body, depth: int, tf: Path = tf) -> None:
-            blocks = [c for c in body.children if getattr(c, "data", None) == "block"]
-            seen_dynamic = None
-            for block in blocks:
-                name = _block_name(block)
-                inner = next(c for c in block.children if getattr(c, "data", None) == "body")
-                if name == "dynamic":
-                    label = _block_label(block)
-                    if depth >= 1:
-                        problems.append((tf.name, block.meta.line,
-                                         f'dynamic "{label}" inside another block is dropped by the evaluator'))
-                    seen_dynamic = seen_dynamic or (label, block.meta.line)
-                    content = [c for c in inner.children if getattr(c, "data", None) == "block"]
-                    for c in content:
-                        walk(next(x for x in c.children if getattr(x, "data", None) == "body"), depth + 1, tf)
-                    continue
-                if seen_dynamic:
-                    problems.append((tf.name, seen_dynamic[1],
-                                     f'dynamic "{seen_dynamic[0]}" is followed by block "{name}" (line '
-                                     f'{block.meta.line}): the evaluator loses its last expansion'))
-                    seen_dynamic = None
-                walk(inner, depth + 1, tf)
-
-        for top in tree.children[0].children:
-            if getattr(top, "data", None) == "block" and _block_name(top) in ("resource", "data"):
-                walk(next(c for c in top.children if getattr(c, "data", None) == "body"), 0)
-    return problems
+def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
+    """The directory tfparse should read: ``tf_dir`` itself, or a prepared copy (core/loading.py) in which
+    `dynamic` blocks are rewritten as `for` expressions (core/dynamic.py: nested ones and those followed by
+    a static block are evaluated, not dropped) and templatefile() calls are inlined (core/templates.py).
+    Returns the probes of the dynamic blocks by (file name as tfparse names it, attribute)."""
+    dirs = loading.module_dirs(tf_dir)  # the root and its child modules (files keyed as tfparse names them)
+    rewritten, probes = {}, {}
+    for tf in [f for d in dirs for f in sorted(d.glob("*.tf"))]:
+        rel = os.path.relpath(tf, tf_dir.resolve())
+        text = tf.read_text(encoding="utf-8")
+        new = text
+        if "dynamic" in text:
+            try:
+                new, found = dynamic.rewrite(text, str(tf))
+            except hcl.HclSyntaxError:
+                return tf_dir, {}  # tfparse reports the syntax error with its line
+            except dynamic.RewriteError as err:
+                raise SuiteError(str(err), path=str(tf), line=err.line, hint="Terraform rejects it too") from None
+            probes.update({(rel, p.name): p for p in found})
+        if "templatefile" in new:
+            try:
+                new = templates.rewrite(new, tf.parent)
+            except hcl.HclSyntaxError:
+                return tf_dir, {}
+        if new != text:
+            rewritten[rel] = new
+    if not rewritten:
+        return tf_dir, {}
+    return loading.prepared_copy(tf_dir, rewritten), probes
 
 
 @contextlib.contextmanager
@@ -305,72 +385,108 @@ def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
 
 
 def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
-    """Evaluate the root module in ``tf_dir`` for one environment."""
-    import tfparse
-
+    """Evaluate the root module in ``tf_dir`` for one environment, loaded by Terraform's rules
+    (core/loading.py: auto-loaded var files, override files merged, child modules)."""
     tf_dir = Path(tf_dir)
-    if not tf_dir.is_dir() or not any(tf_dir.glob("*.tf")):
+    if not tf_dir.is_dir() or not any(loading.config_files(tf_dir)[0]):
         raise SuiteError("no Terraform files here", path=str(tf_dir), hint="pass the root module with --tf-dir")
-
-    variables_declared: dict[str, dict] = {}
     for var_file in env.var_files:
         if not (tf_dir / var_file).is_file():
             raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
                              hint="create it or fix var_files in the contract")
+    with loading.prepared(tf_dir) as prep:
+        return _load_hcl(tf_dir, env, prep)
 
-    for file, line, problem in _unsafe_dynamic_blocks(tf_dir):
-        raise SuiteError(problem, path=str(tf_dir / file), line=line,
-                         hint="write dynamic blocks last in their resource and never inside another block")
 
-    for tf in sorted(tf_dir.glob("*.tf")):
-        for lineno, text in enumerate(tf.read_text().splitlines(), 1):
-            if re.search(r"\btemplatefile\s*\(", text.split("#", 1)[0].split("//", 1)[0]):
-                raise SuiteError("templatefile() is not evaluated by tfparse (it yields null, which would compare "
-                                 "equal everywhere)", path=str(tf), line=lineno,
-                                 hint="write the template inline as a heredoc string")
+
+def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
+    import tfparse
+
+    var_files = loading.var_files(tf_dir, env.var_files)
+    variables_declared: dict[str, dict] = {}
+
+    for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
+        _tfvars(tf_dir / var_file)
+    run_dir, probes = _prepare(prep.dir)
+
+    def evaluate(directory: Path) -> dict:
+        # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
+        vars_paths = [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in var_files]
+        with _quiet_stderr():
+            return tfparse.load_from_path(str(directory), stop_on_hcl_error=True, workspace_name=env.workspace,
+                                          vars_paths=vars_paths)
+
+    def user_error(err: Exception) -> SuiteError:  # a path in a prepared copy is named as the user's file
+        text = str(err)
+        for directory in (run_dir, prep.dir):
+            text = text.replace(str(directory), str(tf_dir))
+        return _parse_error(tfparse.ParseError(text), tf_dir)
 
     try:
-        with _quiet_stderr():
-            parsed = tfparse.load_from_path(str(tf_dir), stop_on_hcl_error=True, workspace_name=env.workspace,
-                                            vars_paths=list(env.var_files))
+        parsed = evaluate(run_dir)
     except tfparse.ParseError as err:
-        raise _parse_error(err, tf_dir) from None
+        if run_dir == prep.dir:
+            raise user_error(err) from None
+        try:  # the user's own files are at fault, or the rewrite is: say which
+            evaluate(prep.dir)
+        except tfparse.ParseError as err2:
+            raise user_error(err2) from None
+        m = re.search(r"([\w./-]+\.tf):(\d+)", str(err))
+        if m:
+            file, line = prep.origin(m.group(1), int(m.group(2)))
+        else:
+            first = min(probes.values(), key=lambda p: (p.file, p.line)) if probes else None
+            file, line = prep.origin(os.path.relpath(first.file, prep.dir.resolve()), first.line) if first \
+                else ("", None)
+        raise SuiteError("the evaluator cannot expand the dynamic blocks or templatefile() calls here "
+                         f"({' '.join(str(err).split())[:200]})", path=str(tf_dir / file), line=line,
+                         hint="report this with the block; --plan-json with a real plan works meanwhile") from None
+    loading.check_modules(parsed, tf_dir)
 
     for block in parsed.get("variable", []):
-        variables_declared[block["__tfmeta"]["label"]] = block
-    for var_file in env.var_files:
-        for name, line in _tfvars_names(tf_dir / var_file):
+        if block["__tfmeta"].get("path") == "variable." + block["__tfmeta"]["label"]:  # the root's, not a module's
+            variables_declared[block["__tfmeta"]["label"]] = block
+    diagnostics = []  # Terraform only warns about a value for a variable nothing declares
+    for var_file in var_files:
+        for name, line in loading.var_file_names(tf_dir / var_file):
             if name not in variables_declared:
-                raise SuiteError(f"variable {name!r} is not declared", path=str(tf_dir / var_file), line=line,
-                                 hint="declare it in variables.tf or remove it from the var file")
+                diagnostics.append(Diagnostic(f"variable {name!r} is set but not declared (Terraform warns and "
+                                              "ignores it)", file=str(tf_dir / var_file), line=line,
+                                              hint="declare it in variables.tf or remove it from the var file"))
 
     # Secrets never enter the model: collect the values of sensitive variables first.
     secrets = {b.get("default") for b in variables_declared.values() if b.get("sensitive")}
-    for var_file in env.var_files:
+    for var_file in var_files:
         secrets |= _tfvars_values(tf_dir / var_file, {n for n, b in variables_declared.items() if b.get("sensitive")})
     redact = _redactor({s for s in secrets if isinstance(s, str)})
     conv = _HclConverter(parsed, redact)
+    conv.probes = probes
 
-    raw = _raw_attributes(tf_dir)
     resources: dict[str, Resource] = {}
+    raw_blocks: dict[str, dict] = {}  # address -> tfparse's block, for the value pass below
+    provider_maps = _provider_maps(parsed, prep)
     for _rtype, blocks in parsed.items():
         for block in blocks if isinstance(blocks, list) else [blocks]:
             meta = block.get("__tfmeta", {})
             if meta.get("type") not in ("resource", "data"):
                 continue
-            address = meta["path"]
-            if meta["type"] == "data" and not address.startswith("data."):
-                address = "data." + address
+            address = _address(meta)
             mode, rtype_, name = _split_address(address)
             lines: dict[str, int] = {}
-            values = _mark_unevaluated(conv.block(block, "", lines, top=True),
-                                       raw.get((mode, rtype_, name), {}), redact)
+            values = conv.block(block, "", lines, top=True)
+            raw_blocks[address] = block
+            file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
+            end_file, line_end = prep.origin(meta["filename"], meta.get("line_end", 0))
+            names = provider_maps.get(loading.module_key(address), {})
+            own = block.get("provider")
+            own = str(own.get("__attribute__", "")) if isinstance(own, dict) else str(own or "aws")
             resources[address] = Resource(address=address, mode=mode, type=rtype_, name=name, values=values,
-                                          file=meta["filename"], line=meta.get("line_start", 0),
-                                          line_end=meta.get("line_end", 0), block_lines=lines)
+                                          file=file, line=line, line_end=line_end if end_file == file else line,
+                                          block_lines=_origin_lines(prep, meta["filename"], file, lines),
+                                          provider=names.get(own, own))
 
     given: dict[str, Any] = {}  # values the var files give (the last file wins, as in Terraform)
-    for var_file in env.var_files:
+    for var_file in var_files:
         given.update(_tfvars(tf_dir / var_file))
     variables = {}
     for name, b in variables_declared.items():
@@ -378,79 +494,326 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
         value = given[name] if name in given else conv.value(b.get("default"))
         if b.get("sensitive"):
             value = SENSITIVE if value is not None else None
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         variables[name] = Variable(name=name, value=redact(value), sensitive=bool(b.get("sensitive")),
-                                   has_default="default" in b, file=meta["filename"], line=meta.get("line_start", 0))
+                                   has_default="default" in b, file=file, line=line)
     outputs = {}
     for b in parsed.get("output", []):
         meta = b["__tfmeta"]
+        if meta.get("path") != "output." + meta["label"]:
+            continue  # a module's output: not an output of the root module
+        file, line = prep.origin(meta["filename"], meta.get("line_start", 0))
         outputs[meta["label"]] = Output(name=meta["label"], value=redact(conv.value(b.get("value"))),
-                                        sensitive=bool(b.get("sensitive")), file=meta["filename"],
-                                        line=meta.get("line_start", 0))
-    default_tags: dict[str, str] = {}
-    default_tags_at = ("", 0)
-    for p in parsed.get("provider", []):
-        if p["__tfmeta"].get("label") == "aws":
-            lines: dict[str, int] = {}
-            dt = conv.block(p, "", lines, top=True).get("default_tags") or [{}]
-            default_tags = dict(dt[0].get("tags") or {})
-            default_tags_at = (p["__tfmeta"]["filename"], lines.get("default_tags[0]", p["__tfmeta"]["line_start"]))
+                                        sensitive=bool(b.get("sensitive")), file=file, line=line)
+    providers, providers_at = _providers(parsed, conv, prep)
+    default_tags = dict(((providers.get("aws") or {}).get("default_tags") or [{}])[0].get("tags") or {})
+    default_tags_at = providers_at.get("aws.default_tags") or providers_at.get("aws") or ("", 0)
 
+    # the value pass reads the configuration as Terraform sees it (overrides merged); its lines map back
+    resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, variables,
+                                              outputs, redact)
+    blocks = {a: replace(b, file=f, line=n) for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
-                    variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at)
+                    variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
+                    providers=providers,
+                    providers_at={k: v for k, v in providers_at.items() if not k.endswith(".default_tags")},
+                    var_files=tuple(var_files), blocks=blocks, diagnostics=tuple(diagnostics))
 
 
-def _raw_attributes(tf_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Each resource's top-level attributes as written (python-hcl2): expressions as ``${...}`` strings."""
-    import hcl2
-    from hcl2 import SerializationOptions
-
-    out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for tf in sorted(tf_dir.glob("*.tf")):
-        try:
-            doc = hcl2.loads(tf.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
-        except Exception:  # noqa: BLE001, S112 - syntax errors are reported by tfparse with their line
-            continue
-        for mode, key in (("managed", "resource"), ("data", "data")):
-            for block in doc.get(key, []):
-                for rtype, named in block.items():
-                    for name, body in named.items():
-                        out[(mode, rtype, name)] = {k: v for k, v in body.items() if not k.startswith("__")}
+def _origin_lines(prep: loading.Prepared, prepared_file: str, file: str, lines: dict[str, int]) -> dict[str, int]:
+    """Nested-block lines in the user's file (a block an override file contributed keeps the resource's line)."""
+    out = {}
+    for path, line in lines.items():
+        f, origin = prep.origin(prepared_file, line)
+        if f == file:
+            out[path] = origin
     return out
 
 
-def _is_null_like(value: Any) -> bool:
-    return value is None or (isinstance(value, list) and bool(value) and all(v is None for v in value))
+def _provider_maps(parsed: dict, prep: loading.Prepared) -> dict[str, dict[str, str]]:
+    """Per module key ("" = root, "web", "web.logs"): which root provider configuration each provider name used
+    inside it stands for. A module gets its parent's default `aws` unless its call passes `providers = {...}`
+    (tfparse does not evaluate that argument: it is read from the source)."""
+    aliases = [f"aws.{p['alias']}" for p in parsed.get("provider", []) if isinstance(p.get("alias"), str)
+               and str(p["__tfmeta"].get("path", "")).startswith("provider.")]
+    maps: dict[str, dict[str, str]] = {"": {"aws": "aws", **{a: a for a in aliases}}}
+    calls = {}
+    for block in parsed.get("module", []):
+        meta = block.get("__tfmeta", {})
+        calls.setdefault(loading.module_key(meta.get("path", "")), meta)
+    for key in sorted(calls, key=lambda k: k.count(".")):
+        meta, parent = calls[key], maps.get(key.rpartition(".")[0], {"aws": "aws"})
+        try:
+            found = [b for b in hcl.parse_file(prep.dir / meta.get("filename", "")).blocks
+                     if b.type == "module" and b.labels and b.labels[0] == key.rsplit(".", 1)[-1]]
+        except (OSError, hcl.HclSyntaxError):
+            found = []
+        passed = found[0].attrs.get("providers") if found else None
+        if passed is None:
+            maps[key] = {"aws": parent.get("aws", "aws")}
+        else:
+            pairs = re.findall(r"(?<![\w.])(aws(?:\.[\w-]+)?)\s*=\s*(aws(?:\.[\w-]+)?)\b", passed.expr)
+            maps[key] = {inner: parent.get(outer, outer) for inner, outer in pairs}
+    return maps
 
 
-def _mark_unevaluated(values: dict, raw: dict, redact) -> dict:
-    """tfparse gives null (or a list of nulls) for some expressions it cannot evaluate (a `for` over
-    values known after apply, a function it lacks). Where the source has an expression, the value is
-    only known after apply: say so, instead of a null that compares equal everywhere."""
-    for key, written in raw.items():
-        if key in META_ARGUMENTS or (isinstance(written, list) and written and isinstance(written[0], dict)):
-            continue  # nested blocks are compared as blocks
-        if not isinstance(written, str) or not written.startswith("${") or written.strip() == "${null}":
+def _providers(parsed: dict, conv: _HclConverter, prep: loading.Prepared):
+    """The root module's `provider "aws"` blocks, keyed "aws" and "aws.<alias>", and where each is written
+    (``"<key>.default_tags"``: where its default_tags block is)."""
+    providers: dict[str, dict] = {}
+    at: dict[str, tuple[str, int]] = {}
+    for p in parsed.get("provider", []):
+        meta = p["__tfmeta"]
+        if meta.get("label") != "aws" or not str(meta.get("path", "")).startswith("provider."):
             continue
-        value = values.get(key)
-        # jsonencode() over a value known after apply comes back with nulls the source never wrote
-        lost_in_json = isinstance(value, str) and written.startswith("${jsonencode(") and \
-            re.search(r"[:\[,]null[,\]}]", value) is not None and "null" not in written
-        if _is_null_like(value) or lost_in_json:
-            values[key] = redact(written)
+        lines: dict[str, int] = {}
+        config = conv.block(p, "", lines, top=True)
+        key = "aws" + (f".{config['alias']}" if isinstance(config.get("alias"), str) else "")
+        providers[key] = {k: v for k, v in config.items() if k != "alias"}
+        at[key] = prep.origin(meta["filename"], meta.get("line_start", 0))
+        if "default_tags[0]" in lines:
+            at[key + ".default_tags"] = prep.origin(meta["filename"], lines["default_tags[0]"])
+    return dict(sorted(providers.items())), at
+
+
+def _source_blocks(tf_dir: Path) -> list[tuple[str, hcl.Block]]:
+    """(file name, block) of every top-level block of a module's .tf and .tf.json files, read once per run."""
+    return [(tf.name, b) for tf in sorted([*tf_dir.glob("*.tf"), *tf_dir.glob("*.tf.json")])
+            for b in (_json_blocks(tf) if tf.name.endswith(".json") else hcl.parse_file(tf).blocks)]
+
+
+def _json_blocks(path: Path) -> list[hcl.Block]:
+    """The resource and data blocks of a .tf.json file, with count/for_each as expressions (values stay tfparse's)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []  # tfparse (and core/loading.py) name the syntax error
+    out = []
+    for kind in ("resource", "data"):
+        for rtype, named in (doc.get(kind) or {}).items() if isinstance(doc, dict) else ():
+            for name, body in named.items() if isinstance(named, dict) else ():
+                body = body[0] if isinstance(body, list) and body else body
+                m = re.search(r'"' + re.escape(name) + r'"\s*:', text)
+                line = text.count("\n", 0, m.start()) + 1 if m else 1
+                attrs = {}
+                for meta in ("count", "for_each"):
+                    if isinstance(body, dict) and meta in body:
+                        v = body[meta]
+                        expr = v[2:-1] if isinstance(v, str) and v.startswith("${") and v.endswith("}") \
+                            else json.dumps(v)
+                        attrs[meta] = hcl.Attr(meta, expr, line)
+                out.append(hcl.Block(kind, (rtype, name), line, line, attrs))
+    return out
+
+
+def _block_address(block: hcl.Block) -> str | None:
+    if block.type == "resource" and len(block.labels) == 2:
+        return f"{block.labels[0]}.{block.labels[1]}"
+    if block.type == "data" and len(block.labels) == 2:
+        return f"data.{block.labels[0]}.{block.labels[1]}"
+    return None
+
+
+_NOT_VALUES = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+
+
+def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, resources: dict[str, Resource],
+                 raw_blocks: dict[str, dict], variables: dict[str, Variable], outputs: dict[str, Output],
+                 redact) -> tuple[dict[str, Resource], dict[str, Output], dict[str, BlockInfo]]:
+    """Where tfparse's value cannot be trusted (a raw template, templatefile(), a random or unmapped value),
+    evaluate it again from the source (core/unknowns.py); then account for every resource block."""
+    sources = _source_blocks(tf_dir)
+    local_exprs: dict[str, tuple[str, Any]] = {}
+    tf_locals: dict[str, Any] = {}
+    for b in parsed.get("locals", []):
+        tf_locals.update({k: v for k, v in b.items() if k not in ("__tfmeta", "id")})
+    for _file, block in sources:
+        if block.type == "locals":
+            for name, attr in block.attrs.items():
+                local_exprs[name] = (attr.expr, conv.value(tf_locals.get(name)))
+    literals = {u for d in loading.module_dirs(tf_dir) for tf in [*d.glob("*.tf"), *d.glob("*.tf.json")]
+                for u in unknowns.UUID.findall(tf.read_text(encoding="utf-8"))}
+    base = unknowns.Scope(variables={n: v.value for n, v in variables.items()}, local_exprs=local_exprs,
+                          workspace=env.workspace, resource_values=lambda a: resources[a].values
+                          if a in resources else None, tf_dir=tf_dir, raw_literals=literals)
+    by_block: dict[str, list[str]] = {}
+    for address in resources:
+        by_block.setdefault(re.sub(r"\[[^\]]*\]$", "", address), []).append(address)
+
+    fixed: dict[str, Resource] = {}
+    blocks: dict[str, BlockInfo] = {}
+    for file, block in sources:
+        address = _block_address(block)
+        if address is None:
+            continue
+        instances = sorted(by_block.get(address, []))
+        for inst in instances:
+            scope = base.with_instance(_instance_scope(inst, block, base))
+            values = _fix_body(dict(resources[inst].values), raw_blocks.get(inst, {}), block, scope, conv, redact)
+            fixed[inst] = replace(resources[inst], values=_no_stray_uuids(values, literals))
+        reason, expression = "", ""
+        if not instances:
+            reason, expression = _why_no_instances(block, base)
+        blocks[address] = BlockInfo(address=address, file=file, line=block.line, instances=tuple(instances),
+                                    reason=reason, expression=expression)
+    for path, directory, scope in _module_scopes(tf_dir, parsed, conv, resources, env, literals, redact):
+        for file, block in _source_blocks(directory):
+            address = _block_address(block)
+            if address is None:
+                continue
+            address = f"{path}.{address}"
+            instances = sorted(by_block.get(address, []))
+            for inst in instances:
+                inst_scope = scope.with_instance(_instance_scope(inst, block, scope))
+                values = _fix_body(dict(resources[inst].values), raw_blocks.get(inst, {}), block, inst_scope,
+                                   conv, redact)
+                fixed[inst] = replace(resources[inst], values=_no_stray_uuids(values, literals))
+            reason, expression = ("", "") if instances else _why_no_instances(block, scope)
+            blocks[address] = BlockInfo(address=address, file=os.path.relpath(directory / file, tf_dir.resolve()),
+                                        line=block.line, instances=tuple(instances), reason=reason,
+                                        expression=expression)
+    resources = {a: fixed.get(a, r) for a, r in resources.items()}
+
+    out_src = {b.labels[0]: b for _f, b in sources if b.type == "output" and b.labels}
+    raw_outputs = {b["__tfmeta"]["label"]: b for b in parsed.get("output", [])}
+    for name, o in list(outputs.items()):
+        attr = out_src[name].attrs.get("value") if name in out_src else None
+        raw_value = raw_outputs.get(name, {}).get("value")
+        if attr is not None and unknowns.suspicious(raw_value, attr.expr, conv.ids, base):
+            value = redact(unknowns.fix(raw_value, attr.expr, base, conv.ids, conv.value))
+            outputs[name] = replace(o, value=_no_stray_uuids(value, literals))
+    return resources, outputs, blocks
+
+
+_MODULE_META = {"__tfmeta", "id", "source", "version", "count", "for_each", "providers", "depends_on"}
+
+
+def _module_scopes(tf_dir: Path, parsed: dict, conv: _HclConverter, resources: dict[str, Resource], env: EnvSpec,
+                   literals: set[str], redact) -> list[tuple[str, Path, unknowns.Scope]]:
+    """(instance path, directory, scope) of every instance of a local child module: its variables are the
+    inputs the call gives (tfparse evaluates them) over the module's defaults, its locals its own."""
+    out = []
+    for call in parsed.get("module", []):
+        meta = call.get("__tfmeta", {})
+        path, source = meta.get("path", ""), str(call.get("source", ""))
+        if not path or not source.startswith(("./", "../")):
+            continue  # a downloaded module: its resources keep tfparse's values (never a stray identifier)
+        directory = (tf_dir / Path(meta.get("filename", "")).parent / source).resolve()
+        if not directory.is_dir():
+            continue
+        variables: dict[str, Any] = {}
+        for v in parsed.get("variable", []):
+            vpath = v["__tfmeta"].get("path", "")
+            if vpath.startswith(path + ".variable.") and "." not in vpath[len(path) + 10:]:
+                variables[vpath[len(path) + 10:]] = redact(conv.value(v.get("default")))
+        variables.update({k: redact(conv.value(v)) for k, v in call.items() if k not in _MODULE_META})
+        local_exprs = {name: (attr.expr, None) for tf in sorted(directory.glob("*.tf"))
+                       for b in hcl.parse_file(tf).blocks if b.type == "locals" for name, attr in b.attrs.items()}
+        scope = unknowns.Scope(variables=variables, local_exprs=local_exprs, workspace=env.workspace,
+                               resource_values=lambda a, p=path: resources[f"{p}.{a}"].values
+                               if f"{p}.{a}" in resources else None, tf_dir=directory, raw_literals=literals)
+        out.append((path, directory, scope))
+    return out
+
+
+def _instance_scope(address: str, block: hcl.Block, base: unknowns.Scope) -> dict[str, Any]:
+    m = re.search(r"\[(\d+|\"(?:[^\"\\]|\\.)*\")\]$", address)
+    if not m:
+        return {}
+    if m.group(1).isdigit():
+        return {"count.index": int(m.group(1))}
+    key = json.loads(m.group(1))
+    scope = {"each.key": key}
+    fe = block.attrs.get("for_each")
+    if fe is not None:
+        if re.match(r"\s*toset\s*\(", fe.expr):
+            scope["each.value"] = key
+        else:
+            value = unknowns.render(fe.expr, base)
+            if isinstance(value, dict) and key in value:
+                scope["each.value"] = value[key]
+    return scope
+
+
+def _fix_body(values: dict, raw: dict, src: hcl.Block, scope: unknowns.Scope, conv: _HclConverter, redact) -> dict:
+    """``values`` with each attribute tfparse got wrong evaluated again from ``src`` (nested static blocks too)."""
+    for name, attr in src.attrs.items():
+        if name in _NOT_VALUES or (name not in values and name not in raw):
+            continue
+        raw_value = raw.get(name)
+        if _lost_in_json(raw_value, attr.expr):
+            values[name] = redact(unknowns.render(attr.expr, scope))
+        elif unknowns.suspicious(raw_value, attr.expr, conv.ids, scope):
+            values[name] = redact(unknowns.fix(raw_value, attr.expr, scope, conv.ids, conv.value))
+    dynamic_types = {b.labels[0] for b in src.blocks if b.type == "dynamic" and b.labels}
+    by_type: dict[str, list[hcl.Block]] = {}
+    for b in src.blocks:
+        if b.type not in _NOT_VALUES and b.type != "dynamic" and b.type not in dynamic_types:
+            by_type.setdefault(b.type, []).append(b)
+    for btype, src_blocks in by_type.items():
+        have, raw_list = values.get(btype), raw.get(btype)
+        raw_list = [raw_list] if isinstance(raw_list, dict) else raw_list
+        if isinstance(have, list) and isinstance(raw_list, list) and len(have) == len(src_blocks) == len(raw_list):
+            values[btype] = [_fix_body(dict(v), r, b, scope, conv, redact)
+                             for v, r, b in zip(have, raw_list, src_blocks, strict=True)]
     return values
 
 
-def _tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a var file (python-hcl2, quotes stripped)."""
-    import hcl2
-    from hcl2 import SerializationOptions
+def _lost_in_json(value: Any, expr: str) -> bool:
+    """jsonencode() over a value known after apply comes back with nulls the source never wrote."""
+    return isinstance(value, str) and expr.lstrip().startswith("jsonencode(") and \
+        re.search(r"[:\[,]null[,\]}]", value) is not None and "null" not in expr
 
+
+def _no_stray_uuids(value: Any, literals: set[str]) -> Any:
+    """tfparse's identifiers for values it could not resolve never reach the model."""
+    if isinstance(value, str):
+        return unknowns.UUID.sub(lambda m: m.group(0) if m.group(0) in literals else "${unknown}", value)
+    if isinstance(value, list):
+        return [_no_stray_uuids(v, literals) for v in value]
+    if isinstance(value, dict):
+        return {k: _no_stray_uuids(v, literals) for k, v in value.items()}
+    return value
+
+
+def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]:
+    """Why a block has no instances: a known empty count/for_each, or an instance set only known after apply."""
+    for meta, empty_reason in (("count", "count is 0"), ("for_each", "for_each is empty")):
+        attr = block.attrs.get(meta)
+        if attr is None:
+            continue
+        value = unknowns.render(attr.expr, base)
+        if value in (0, [], {}) and not isinstance(value, bool):
+            return empty_reason, ""
+        text = unknowns.fold(unknowns.substitute(attr.expr, base))
+        if not unknowns.depends_on_resources(text):
+            return empty_reason, ""  # tfparse evaluated it from known inputs and found nothing
+        return UNKNOWN_INSTANCES, f"{meta} = {text}"
+    return UNKNOWN_INSTANCES, "the evaluator produced no instance"
+
+
+def _tfvars(path: Path) -> dict[str, Any]:
+    """The assignments of a var file (core/hcl.py; each file read once per run; a ``.json`` one is JSON, as
+    in Terraform). Values must be constants, as Terraform requires: a reference or a function call is
+    refused with its line."""
+    if loading.is_json(path):
+        return loading.read_json_var_file(path)
     try:
-        data = hcl2.loads(path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True))
-    except Exception as err:  # noqa: BLE001 - any parser failure becomes one line naming the file
-        raise SuiteError(f"cannot parse var file ({type(err).__name__})", path=str(path),
+        doc = hcl.parse_file(path)
+    except hcl.HclSyntaxError as err:
+        raise SuiteError(f"cannot parse var file: {err.message}", path=str(path), line=err.line,
                          hint="fix its HCL syntax") from None
-    return {k: v for k, v in data.items() if not k.startswith("__")}
+    empty = unknowns.Scope(variables={}, local_exprs={}, workspace="", resource_values=lambda _a: None,
+                           tf_dir=path.parent)
+    out = {}
+    for name, attr in doc.attrs.items():
+        code = hcl._mask_strings(attr.expr)
+        if hcl.traversals(attr.expr) or re.search(r"[^\W\d][\w-]*\s*\(", code) or "%{" in attr.expr:
+            raise SuiteError(f"the value of {name!r} is not a constant (variables and functions are not allowed "
+                             "in var files)", path=str(path), line=attr.line, hint="write the value itself")
+        out[name] = unknowns.render(attr.expr, empty)
+    return out
 
 
 def _tfvars_values(path: Path, names: set[str]) -> set[str]:

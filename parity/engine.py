@@ -8,10 +8,11 @@ specific selector wins), and those no row covers fail the catch-all.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,20 @@ from deepdiff import DeepDiff
 
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
-from core.model import EnvModel, _tfvars_names, is_sensitive, is_unknown
+from core.loading import var_file_names
+from core.model import UNKNOWN_INSTANCES, EnvModel, is_sensitive, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
+_MISSING = object()
+_PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
 
 # --------------------------------------------------------------------------- comparable entries
 
 
 def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
     """Everything comparable in one environment, keyed by address: resources, ``var.*``, ``output.*``,
-    and ``provider.aws`` (its default tags); JSON documents parsed."""
+    and each ``provider "aws"`` block's configuration (``provider.aws``, aliased ones ``provider.aws.<alias>``;
+    ``default_tags`` as the tag map); JSON documents parsed."""
     out: dict[str, dict[str, Any]] = {}
     for address, r in model.resources.items():
         out[address] = _parse_json(dict(r.values), contract.json_attributes)
@@ -36,8 +41,23 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
         out[f"var.{name}"] = {"value": v.value}
     for name, o in model.outputs.items():
         out[f"output.{name}"] = {"value": o.value}
-    out["provider.aws"] = {"default_tags": dict(model.default_tags)}
+    for key, config in model.providers.items():
+        out[f"provider.{key}"] = {**_parse_json(dict(config), contract.json_attributes),
+                                  "default_tags": _tag_map(config)}
+    out["provider.aws"] = {**out.get("provider.aws", {}), "default_tags": dict(model.default_tags)}
+    for address, block in model.blocks.items():  # instances known only after apply: compared as such
+        if block.unknown:
+            out[address + "[*]"] = {"instances": "${" + UNKNOWN_INSTANCES + ": " + block.expression + "}"}
     return out
+
+
+def _tag_map(provider: dict) -> Any:
+    """A provider's ``default_tags { tags = ... }`` as the tag map (or the unknown it is)."""
+    blocks = provider.get("default_tags")
+    if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict):
+        tags = blocks[0].get("tags")
+        return dict(tags) if isinstance(tags, dict) else (tags or {})
+    return {}
 
 
 def _parse_json(values: dict, keys: tuple[str, ...]) -> dict:
@@ -67,6 +87,8 @@ def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, di
         return ents
     out = {}
     for address, values in ents.items():
+        if address.startswith("provider."):  # a plan holds provider configuration as expressions, not values
+            values = {"default_tags": values.get("default_tags", {})}
         r = model.resources.get(address)
         if r is not None and r.configured is not None:
             values = {k: v for k, v in values.items() if k in r.configured}
@@ -206,17 +228,39 @@ class Comparison:
     models: dict[str, EnvModel]
     envs: list[str]  # environments compared with the reference
     verdicts: list[Verdict]
+    raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # env -> its entries, not normalised
+
+    def as_written(self, env: str, diff: Difference) -> Any:
+        """The other environment's value at a difference as its source writes it (``diff.other`` is renamed
+        into the reference's names: ``prod-latest`` where staging writes ``staging-latest``)."""
+        value = self.raw.get(env, {}).get(diff.address, _MISSING)
+        norm = self.contract.normaliser(env)
+        for key in _PATH_PART.findall(diff.path) if diff.path != EXISTS else ():
+            index, name = key
+            if index and isinstance(value, list) and int(index) < len(value):
+                value = value[int(index)]
+            elif name and isinstance(value, dict):
+                value = next((v for k, v in value.items() if k == name or norm(k) == name), _MISSING)
+            else:
+                value = _MISSING
+            if value is _MISSING:
+                break
+        if value is _MISSING or norm(value) != diff.other:
+            return diff.other  # not found as written (a value aligned across sources): the compared one
+        return value
 
     @classmethod
     def build(cls, contract: Contract, models: dict[str, EnvModel], envs: list[str] | None = None) -> Comparison:
         envs = [e for e in (envs or contract.environments) if e != contract.reference]
         reference = models[contract.reference]
         verdicts = []
+        raw: dict[str, dict[str, dict[str, Any]]] = {}
         for env in envs:
             mixed = _kind(models[env]) != _kind(reference)
             ref = comparable(reference, contract, mixed)
             norm = contract.normaliser(env)
-            other = {norm(a): norm(v) for a, v in comparable(models[env], contract, mixed).items()}
+            raw[env] = {norm(a): v for a, v in comparable(models[env], contract, mixed).items()}
+            other = {a: norm(v) for a, v in raw[env].items()}
             if mixed:  # variables and outputs a plan does not list are not compared
                 for key in [k for k in set(ref) ^ set(other) if k.startswith(("var.", "output."))]:
                     ref.pop(key, None)
@@ -224,7 +268,7 @@ class Comparison:
                 for key in set(ref) & set(other):
                     ref[key], other[key] = _align_unknowns(ref[key], other[key])
             verdicts += judge(contract, ref, other, env)
-        return cls(contract, models, envs, verdicts)
+        return cls(contract, models, envs, verdicts, raw)
 
     def pair(self, env: str) -> str:
         return f"{env}~{self.contract.reference}"
@@ -242,17 +286,19 @@ class Comparison:
     def _finding(self, v: Verdict, check: str) -> Finding:
         d = v.diff
         file, line = self.locate(v.env, d.address, d.path)
+        written = self.as_written(v.env, d)
         if d.path == EXISTS:
             present_in = self.contract.reference if d.reference == "present" else v.env
             message = f"exists only in {present_in}"
         else:
-            message = "differs between environments"
+            message = "differs between environments" + differing_lines(d.reference, d.other, written)
         if not v.rows:
             message += "; no contract row covers it (add a row, or make the environments equal)"
         else:
             message += "; not an allowed difference"
         return Finding(check=check, kind="parity", status=Status.FAIL, env=self.pair(v.env), resource=d.address,
-                       attribute=d.path, expected=d.reference, actual=d.other, file=file, line=line, message=message)
+                       attribute=d.path, expected=d.reference, actual=written, file=file, line=line,
+                       message=message)
 
     def locate(self, env: str, address: str, path: str) -> tuple[str, int]:
         """file:line of the difference in ``env``'s source (or the reference's, if absent there)."""
@@ -260,12 +306,17 @@ class Comparison:
             model = self.models[name]
             if address.startswith("var."):
                 var = address[4:]
-                for vf in reversed(model.env.var_files):
-                    for n, line in _tfvars_names(Path(model.root) / vf):
+                for vf in reversed(model.var_files or model.env.var_files):
+                    for n, line in var_file_names(Path(model.root) / vf):
                         if n == var:
                             return rel(model.root, vf), line
                 if var in model.variables:
                     return rel(model.root, model.variables[var].file), model.variables[var].line
+            elif address.startswith("provider.") and address[9:] in model.providers_at:
+                file, line = model.providers_at[address[9:]]
+                if address == "provider.aws" and path.startswith("default_tags") and model.default_tags_at[0]:
+                    file, line = model.default_tags_at
+                return rel(model.root, file), line
             elif address.startswith("output."):
                 o = model.outputs.get(address[7:])
                 if o:
@@ -273,7 +324,26 @@ class Comparison:
             elif address in model.resources:
                 r = model.resources[address]
                 return rel(model.root, r.file), r.line_of(path)
+            elif address.endswith("[*]") and address[:-3] in model.blocks:
+                b = model.blocks[address[:-3]]
+                return rel(model.root, b.file), b.line
         return "", 0
+
+
+def differing_lines(reference: Any, other: Any, written: Any = None, limit: int = 5) -> str:
+    """For two multi-line strings, '' or " in line N: <reference's line> -> <other's line>": the lines that differ
+    once renamed (``other``), shown as the other environment writes them (``written``, same number of lines)."""
+    if not (isinstance(reference, str) and isinstance(other, str) and ("\n" in reference or "\n" in other)):
+        return ""
+    a, b = reference.splitlines(), other.splitlines()
+    shown_b = written.splitlines() if isinstance(written, str) and len(written.splitlines()) == len(b) else b
+    changed = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op != "equal":
+            changed.append(f"{i1 + 1}: {' | '.join(x.strip() for x in a[i1:i2]) or '(none)'} -> "
+                           f"{' | '.join(x.strip() for x in shown_b[j1:j2]) or '(none)'}")
+    shown = "; ".join(changed[:limit]) + (f"; and {len(changed) - limit} more" if len(changed) > limit else "")
+    return f" in line {shown}" if changed else ""
 
 
 def rel(root: str, file: str) -> str:

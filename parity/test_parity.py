@@ -52,3 +52,17 @@ def test_document_rows_covered(contract, doc_rows, pytestconfig):
     doc = str(session.options(pytestconfig).docs)
     session.conclude(pytestconfig, "document rows", "document", [""],
                      uncovered_document_rows(contract, doc_rows, doc))
+
+
+@pytest.mark.parity
+def test_model_warnings(models, envs, pytestconfig):
+    """What Terraform only warns about (a var-file variable nothing declares) fails here, naming file:line;
+    the rest of the run goes on."""
+    from core.findings import Finding, Status
+    from parity.engine import rel
+
+    findings = [Finding(check="model warnings", kind="parity", status=Status.FAIL, env=e,
+                        file=rel(models[e].root, d.file), line=d.line,
+                        message=f"{d.message}; {d.hint}" if d.hint else d.message)
+                for e in envs for d in models[e].diagnostics]
+    session.conclude(pytestconfig, "model warnings", "parity", envs, findings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -50,8 +51,14 @@ class Scan:
 
 
 def checkov_binary() -> str:
-    """The checkov CLI: $CODEDETECT_CHECKOV, else .venv-checkov/bin/checkov."""
-    return os.environ.get("CODEDETECT_CHECKOV") or str(DEFAULT_CHECKOV)
+    """The checkov CLI: $CODEDETECT_CHECKOV, else .venv-checkov/bin/checkov of a checkout, else a checkov on PATH
+    (an installed suite); when none exists, the default path, whose start fails as an ERROR."""
+    given = os.environ.get("CODEDETECT_CHECKOV")
+    if given:
+        return given
+    if DEFAULT_CHECKOV.exists():
+        return str(DEFAULT_CHECKOV)
+    return shutil.which("checkov") or str(DEFAULT_CHECKOV)
 
 
 def _file_name(env: str) -> str:
@@ -134,7 +141,7 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> Running
     except OSError as err:
         tmp.cleanup()
         raise CheckovError(f"cannot start checkov ({cmd[0]}): {err.strerror or err}; install it with "
-                           "`make venvs` or point CODEDETECT_CHECKOV at the checkov CLI") from None
+                           "`make venvs`, point CODEDETECT_CHECKOV at the checkov CLI or put checkov on PATH") from None
     return Running(proc, tmp, names)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.model import EnvModel, Resource, is_sensitive, is_unknown
+from core.model import EnvModel, Resource, is_sensitive, is_unknown, module_address
 from policies.tagging import tags_all, takes_tags
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
@@ -52,12 +52,13 @@ def references(value: str) -> list[str]:
     m = _REF_RE.match(value)
     if not m or m.group(1).startswith(("var.", "local.", "each.", "count.", "self.", "path.", "terraform.")):
         return []
-    target = m.group(1)
+    module, target = module_address(m.group(1))  # a child module's resource: module.x["k"].aws_y.z
     parts = re.sub(r"\[[^\]]*\]", "", target).split(".")
     depth = 3 if parts[0] == "data" else 2
     refs = [target + ".id", target] if len(parts) == depth else [target]  # a bare address stands for `.id`
     block = ".".join(parts[:depth])
-    return refs if block in refs else [*refs, block]
+    refs = refs if block in refs else [*refs, block]
+    return [f"{module}.{r}" for r in refs] if module else refs
 
 
 def _split(value: Any, key: str = "") -> tuple[Any, Any, Any, Any]:
@@ -119,34 +120,90 @@ def _values(resource: Resource, model: EnvModel, buckets: dict[str, str]) -> tup
     return known, unknown, expr, sensitive
 
 
+def _relative(expr: Any, module: str) -> Any:
+    """Configuration expressions of a module's block name the module's own resources as Terraform does:
+    relative to the module (``aws_instance.this``, not ``module.web["a"].aws_instance.this``)."""
+    if isinstance(expr, list):
+        return [_relative(e, module) for e in expr]
+    if isinstance(expr, dict):
+        out = {k: _relative(v, module) for k, v in expr.items() if k != "references"}
+        if "references" in expr:
+            out["references"] = [r[len(module) + 1:] if r.startswith(module + ".") else r for r in expr["references"]]
+        return out
+    return expr
+
+
+def _module(tree: dict, module: str) -> dict:
+    """The ``child_modules`` entry of ``tree`` for module instance ``module`` (created on first use)."""
+    node = tree
+    parts = re.findall(r'module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?', module)
+    for depth in range(1, len(parts) + 1):
+        address = ".".join(parts[:depth])
+        children = node.setdefault("child_modules", [])
+        found = next((c for c in children if c["address"] == address), None)
+        if found is None:
+            found = {"address": address, "resources": []}
+            children.append(found)
+        node = found
+    return node
+
+
+def _module_call(config: dict, module: str) -> dict:
+    """The ``configuration`` module (``module_calls`` by name, no instance keys) holding ``module``'s blocks."""
+    node = config
+    for name in re.findall(r"module\.([^.\[]+)", module):
+        node = node.setdefault("module_calls", {}).setdefault(name, {"source": "", "module": {"resources": []}})
+        node = node["module"]
+    return node
+
+
 def plan_json(model: EnvModel) -> dict[str, Any]:
-    """The model in the shape of ``terraform show -json`` (format 1.2) for one environment."""
-    planned, changes, config = [], [], {}
+    """The model in the shape of ``terraform show -json`` (format 1.2) for one environment.
+
+    A resource of a child module is written as Terraform writes it: in ``planned_values`` under its module
+    instance's ``child_modules`` entry with its full address (``module.x["k"].aws_y.z``), in ``resource_changes``
+    with ``module_address``, and its block under ``configuration``'s ``module_calls``.
+    """
+    root: dict[str, Any] = {"resources": []}
+    config_root: dict[str, Any] = {"resources": []}
+    changes = []
+    seen_blocks: set[tuple[str, str]] = set()
     buckets = _bucket_refs(model)
     for raw_address, r in sorted(model.resources.items()):
-        address = clean_address(raw_address)
-        mode, rtype, name, key = split_address(address)
+        module, local = module_address(clean_address(raw_address))
+        address = f"{module}.{local}" if module else local
+        mode, rtype, name, key = split_address(local)
         known, unknown, expr, sensitive = _values(r, model, buckets)
-        ident = {"address": address, "mode": mode, "type": rtype, "name": name,
-                 **({"index": key} if key is not None else {}), "provider_name": PROVIDER}
-        planned.append({**ident, "schema_version": 0, "values": known, "sensitive_values": sensitive})
+        ident = {"address": address, **({"module_address": module} if module else {}), "mode": mode, "type": rtype,
+                 "name": name, **({"index": key} if key is not None else {}), "provider_name": PROVIDER}
+        planned = {k: v for k, v in ident.items() if k != "module_address"}
+        (_module(root, module) if module else root)["resources"].append(
+            {**planned, "schema_version": 0, "values": known, "sensitive_values": sensitive})
         changes.append({**ident, "change": {"actions": ["read" if mode == "data" else "create"], "before": None,
                                             "after": known, "after_unknown": unknown, "before_sensitive": False,
                                             "after_sensitive": sensitive}})
         block = ("data." if mode == "data" else "") + f"{rtype}.{name}"
-        config.setdefault(block, {"address": block, "mode": mode, "type": rtype, "name": name,
-                                  "provider_config_key": "aws", "expressions": expr, "schema_version": 0})
-    region = model.variables["aws_region"].value if "aws_region" in model.variables else None
+        calls = re.sub(r"\[[^\]]*\]", "", module)
+        if (calls, block) not in seen_blocks:
+            seen_blocks.add((calls, block))
+            (_module_call(config_root, module) if module else config_root)["resources"].append(
+                {"address": block, "mode": mode, "type": rtype, "name": name, "provider_config_key": r.provider,
+                 "expressions": _relative(expr, module) if module else expr, "schema_version": 0})
+    region = (model.providers.get("aws") or {}).get("region")
+    if not isinstance(region, str) or is_unknown(region):
+        region = model.variables["aws_region"].value if "aws_region" in model.variables else None
     return {
         "format_version": "1.2",
         "terraform_version": "1.9.0",
         "variables": {"environment": {"value": model.env.tag or model.name}},
-        "planned_values": {"root_module": {"resources": planned}},
+        "planned_values": {"root_module": root},
         "resource_changes": changes,
         "configuration": {
             "provider_config": {"aws": {"name": "aws", "full_name": PROVIDER,
-                                        "expressions": {"region": {"constant_value": region}} if region else {}}},
-            "root_module": {"resources": list(config.values())},
+                                        "expressions": {"region": {"constant_value": region}} if region else {}},
+                                **{key: {"name": "aws", "full_name": PROVIDER, "alias": key.split(".", 1)[1]}
+                                   for key in model.providers if key != "aws"}},
+            "root_module": config_root,
         },
         "codedetect": {"environment": model.name, "source": model.source,
                        "note": "written from the evaluated model by policies/plan_json.py, not by terraform"},

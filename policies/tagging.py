@@ -49,4 +49,4 @@ def tags_all(resource: Resource, model: EnvModel) -> dict[str, Any] | str:
     own = resource.values.get("tags")
     if is_unknown(own):
         return own
-    return {**dict(model.default_tags), **(own or {})}
+    return {**dict(model.default_tags_for(resource)), **(own or {})}

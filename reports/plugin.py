@@ -23,8 +23,8 @@ import pytest
 
 from core import session
 from core.findings import CheckFailed, Finding, Status
-from reports import history, html, json_report, markdown, sarif
-from reports.results import FAILING, Outcome, RunInfo, overall
+from reports import history, html, json_report, junit, markdown, sarif
+from reports.results import FAILING, Outcome, RunInfo, overall, tool_error
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPORT_DIR = "reports/out"
@@ -331,7 +331,11 @@ def write_reports(writer: ReportWriter, exitstatus: int) -> None:
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as fh:
             fh.write(summary + "\n")
-    sarif.write(out / FILES["sarif"], sarif.build(findings, run.source_root))
+    sarif.write(out / FILES["sarif"], sarif.build(findings, run.source_root, tf_dir=run.tf_dir))
+    xml = getattr(writer.config.option, "xmlpath", None)
+    if xml:  # tool errors are JUnit errors, not failures
+        junit.mark_errors(Path(xml), [t.nodeid for t in run.tests if t.outcome == "failed" and
+                                      tool_error([findings[i] for i in t.findings])])
 
     view = None
     audits, problems = history.load(writer.history_dir)

@@ -66,6 +66,12 @@ def is_failing(f: Finding) -> bool:
     return f.status in FAILING
 
 
+def tool_error(findings: Sequence[Finding]) -> bool:
+    """A failed test whose failing findings are all ERROR: the check could not decide (a tool error)."""
+    failing = [f for f in findings if f.status in FAILING]
+    return bool(failing) and all(f.status == Status.ERROR for f in failing)
+
+
 def overall(findings: Sequence[Finding], run: RunInfo | None = None) -> str:
     """The run's one word: the worst status found; never "pass" for a run pytest failed."""
     status = worst(f.status for f in findings)

@@ -41,23 +41,72 @@ def _message(f: Finding) -> str:
     return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
 
-def build(findings: Sequence[Finding], source_root: str = "", tool_version: str = "1") -> dict[str, Any]:
-    """A SARIF log with one run; results are the failing, erroring or undecided policy findings."""
+def rule_catalog() -> dict[str, tuple[str, str]]:
+    """id -> (name, why) of every policy of ours (checkov checks, Python policies, secret rules, cost)."""
+    from core.errors import SuiteError
+    from policies import catalog, secrets
+
+    out: dict[str, tuple[str, str]] = {}
+    try:
+        out.update({p.id: (p.name, p.why) for p in catalog.checkov_policies()})
+    except SuiteError:
+        pass  # a broken check file is already an error of this run
+    out.update({p.id: (p.name, p.why) for p in [*catalog.model_policies(), *catalog.cost_policies()]})
+    out.update({rid: (name, secrets.WHY.get(rid, "")) for rid, name in secrets.RULES.items()})
+    return out
+
+
+def fallback_location(tf_dir: str, source_root: str) -> str:
+    """Where a finding without a file is shown: the Terraform root module's first file (relative to the source
+    root when inside it), so every result has a location code scanning can show."""
+    if not tf_dir or not Path(tf_dir).is_dir():
+        return ""
+    files = sorted(Path(tf_dir).glob("*.tf"))
+    first = next((f for f in files if f.name in ("main.tf", "versions.tf")), files[0] if files else None)
+    if first is None:
+        return ""
+    try:
+        return first.resolve().relative_to(Path(source_root).resolve()).as_posix() if source_root else str(first)
+    except ValueError:
+        return str(first.resolve())
+
+
+def _rule(check: str, mine: list[Finding], known: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    name, why = known.get(check, ("", ""))
+    if not name:  # a checkov built-in: its decided results carry its title as the expected value
+        name = next((f.expected for f in mine if isinstance(f.expected, str) and f.expected
+                     and f.status in (Status.PASS, Status.FAIL, Status.MUTED)), "")
+    f = mine[0]
+    name = name or f.message or f"{check} ({f.kind})"
+    full = f"{name}. Why: {why}" if why else name
+    return {
+        "id": check,
+        "name": check,
+        "shortDescription": {"text": name[:1000]},
+        "fullDescription": {"text": full[:4000]},
+        "help": {"text": f"{full}\nList every check with `codedetect-suite --list-checks`."},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"kind": f.kind},
+    }
+
+
+def build(findings: Sequence[Finding], source_root: str = "", tool_version: str = "", tf_dir: str = "",
+          known: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """A SARIF log with one run; results are the failing, erroring or undecided policy findings. Every rule has a
+    full description (its name and why), every result a location (its file and line, else the Terraform root
+    module's first file, line 1)."""
+    if not tool_version:
+        from core.cli import __version__ as tool_version
+    known = rule_catalog() if known is None else known
+    fallback = fallback_location(tf_dir, source_root)
     results_of = [f for f in findings if f.kind in POLICY_KINDS and f.status in LEVEL]
     rule_ids: list[str] = []
     rules: list[dict[str, Any]] = []
     for f in findings:
         if f.kind in POLICY_KINDS and f.check not in rule_ids:
             rule_ids.append(f.check)
-            described = f.message or (f.expected if isinstance(f.expected, str) else "")  # checkov: its name
-            rules.append({
-                "id": f.check,
-                "name": f.check,
-                "shortDescription": {"text": f"{f.check} ({f.kind})"},
-                "fullDescription": {"text": described[:1000] or f.check},
-                "defaultConfiguration": {"level": "error"},
-                "properties": {"kind": f.kind},
-            })
+            rules.append(_rule(f.check, [g for g in findings if g.check == f.check and g.kind in POLICY_KINDS],
+                               known))
     results = []
     for f in results_of:
         result: dict[str, Any] = {
@@ -72,13 +121,14 @@ def build(findings: Sequence[Finding], source_root: str = "", tool_version: str 
         }
         if f.status == Status.MUTED:  # shown to code scanning as suppressed, with the written reason
             result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.message}]
-        if f.file:
-            uri, relative = _uri(f.file)
+        file, line = (f.file, f.line) if f.file else (fallback, 1)
+        if file:
+            uri, relative = _uri(file)
             location: dict[str, Any] = {"artifactLocation": {"uri": uri}}
             if relative and source_root:
                 location["artifactLocation"]["uriBaseId"] = "SRCROOT"
-            if f.line > 0:
-                location["region"] = {"startLine": f.line}
+            if line > 0:
+                location["region"] = {"startLine": line}
             result["locations"] = [{"physicalLocation": location}]
         results.append(result)
     run: dict[str, Any] = {

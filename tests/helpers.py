@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,13 @@ class Run:
 
 
 def run_pytest(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 600) -> Run:
-    """Run the real gate (``python -m pytest ...``) in a subprocess from the project root."""
+    """Run the real gate (``python -m pytest ...``) in a subprocess from the project root; its reports go to
+    ``--report-dir`` when given, else to a temporary directory (tests never write the checkout's reports/out)."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("PYTEST_ADDOPTS", None)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
-                          capture_output=True, text=True, env=full_env, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="codedetect-reports-") as scratch:
+        if not any(a == "--report-dir" or a.startswith("--report-dir=") for a in args):
+            args = (*args, "--report-dir", scratch)  # never the checkout's reports/out nor its audit history
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+                              capture_output=True, text=True, env=full_env, timeout=timeout)
     return Run(proc.returncode, proc.stdout + proc.stderr)

@@ -48,18 +48,22 @@ class SecurityGroupAdminPorts(BaseResourceCheck):
             rules = [("", conf)] if _one(conf.get("type")) == "ingress" else []
         else:
             rules = [("", conf)]
-        self.evaluated_keys = [prefix + "cidr_blocks" for prefix, _ in rules] or ["ingress"]
+        # the attribute named as this resource type has it: cidr_blocks in a group, cidr_ipv4 in a vpc_* rule
+        key = "cidr_blocks" if self.entity_type in ("aws_security_group", "aws_security_group_rule") else "cidr_ipv4"
+        self.evaluated_keys = [prefix + key for prefix, _ in rules] or ["ingress"]
         for prefix, rule in rules:
             sources = set(_strings(rule.get("cidr_blocks")) + _strings(rule.get("ipv6_cidr_blocks"))
                           + _strings(rule.get("cidr_ipv4")) + _strings(rule.get("cidr_ipv6")))
             if not sources & WORLD:
                 continue
+            key = next(k for k in ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
+                       if set(_strings(rule.get(k))) & WORLD)
             protocol = str(_one(rule.get("protocol", rule.get("ip_protocol"))))
             low, high = _port(rule.get("from_port")), _port(rule.get("to_port"))
             for port, service in PORTS.items():
                 every_port = protocol in ALL_PROTOCOLS or low is None or high is None or (low <= 0 and high <= 0)
                 if every_port or low <= port <= high:
-                    self.evaluated_keys = [prefix + "cidr_blocks"]
+                    self.evaluated_keys = [prefix + key]
                     where = prefix.rstrip("/").replace("/[", "[") or "the rule"
                     world = ", ".join(sorted(sources & WORLD))
                     self.details.append(f"{where} opens port {port} ({service}) to {world}")

@@ -32,12 +32,6 @@ def test_unknown_environment():
     assert_one_line_usage_error(run_pytest("parity", "--env", "qa"), "contract.yaml", "unknown environment 'qa'")
 
 
-def test_undeclared_variable_in_tfvars(tf):
-    (tf / "staging.tfvars").write_text((tf / "staging.tfvars").read_text() + "instance_typo = \"t3.micro\"\n")
-    assert_one_line_usage_error(run_pytest("parity", "--tf-dir", str(tf)), "staging.tfvars:5:",
-                                "variable 'instance_typo' is not declared")
-
-
 def test_malformed_hcl(tf):
     mutate(tf / "rds.tf", "  storage_encrypted = true\n", "  storage_encrypted = \n")
     assert_one_line_usage_error(run_pytest("parity", "--tf-dir", str(tf)), "rds.tf:")
@@ -85,42 +79,6 @@ def test_contract_shape_errors(tmp_path, mutation, message):
         load_contract(path)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
-
-
-def test_nested_dynamic_block_is_refused(tf):
-    mutate(tf / "alb.tf", '''    redirect {
-      port        = "443"
-      protocol    = "HTTPS"
-      status_code = "HTTP_301"
-    }''', '''    dynamic "redirect" {
-      for_each = [1]
-      content {
-        port        = "443"
-        protocol    = "HTTPS"
-        status_code = "HTTP_301"
-      }
-    }''')
-    with pytest.raises(SuiteError, match=r'alb\.tf:\d+: dynamic "redirect" inside another block is dropped'):
-        load_hcl(tf, STAGING)
-
-
-def test_dynamic_block_followed_by_a_static_block_is_refused(tf):
-    mutate(tf / "security_groups.tf", '''  tags = { Name = "${local.name}-alb" }''', '''  egress {
-    from_port   = 0
-    to_port     = 0
-    protocol    = "-1"
-    cidr_blocks = ["10.0.0.0/16"]
-  }
-
-  tags = { Name = "${local.name}-alb" }''')
-    with pytest.raises(SuiteError, match=r'security_groups\.tf:17: dynamic "ingress" is followed by block "egress"'):
-        load_hcl(tf, STAGING)
-
-
-def test_templatefile_is_refused(tf):
-    (tf / "extra.tf").write_text('locals {\n  x = templatefile("t.tftpl", {})\n}\n')
-    with pytest.raises(SuiteError, match=r"extra\.tf:2: templatefile\(\) is not evaluated"):
-        load_hcl(tf, STAGING)
 
 
 def test_missing_terraform_dir(tmp_path):

@@ -88,3 +88,12 @@ def test_checkov_check_files(path):
              and ast.unparse(n.value.func) != "re.compile"]
     assert [ast.unparse(n.targets[0]) for n in calls] == ["check"], "only `check = X()` may run at import"
     assert isinstance(body[-1], ast.Assign) and ast.unparse(body[-1].targets[0]) == "check"
+
+
+def test_ckv_cd_5_names_the_attribute_as_the_resource_has_it(checkov_batch):
+    """A vpc_security_group_ingress_rule has cidr_ipv4, not a security group's cidr_blocks."""
+    findings = checkov_findings(checkov_batch, "fixture:CKV_CD_5", "CKV_CD_5")
+    failed = {f.resource: f.attribute for f in findings if f.status != Status.PASS}
+    assert failed["aws_vpc_security_group_ingress_rule.fail_vpc_rule_postgres"] == "cidr_ipv4"
+    assert all(a.endswith("cidr_blocks") or a.endswith("cidr_ipv4") or a.endswith("ipv6_cidr_blocks")
+               for a in failed.values()), failed

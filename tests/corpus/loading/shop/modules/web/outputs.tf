@@ -1,0 +1,3 @@
+output "instance_id" {
+  value = aws_instance.this.id
+}

@@ -1,0 +1,3 @@
+output "db_endpoint" {
+  value = aws_db_instance.main.address
+}

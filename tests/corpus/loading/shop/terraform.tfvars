@@ -1,0 +1,2 @@
+instance_type      = "t3.small"
+log_retention_days = 14
