@@ -372,3 +372,29 @@ def _mask_strings(expr: str) -> str:
             continue
         r.i += 1
     return "".join(out)
+
+
+def strip_comments(expr: str) -> str:
+    """``expr`` without its comments (strings and heredocs kept as written)."""
+    out, r, start = [], _Reader(expr, "<expr>"), 0
+    while r.i < len(expr):
+        c = expr[r.i]
+        if c == '"':
+            r.string()
+            continue
+        if expr.startswith("<<", r.i) and _HEREDOC.match(expr, r.i):
+            r.heredoc()
+            continue
+        if c == "#" or expr.startswith(("//", "/*"), r.i):
+            out.append(expr[start:r.i])
+            if expr.startswith("/*", r.i):
+                end = expr.find("*/", r.i + 2)
+                r.i = len(expr) if end < 0 else end + 2
+            else:
+                end = expr.find("\n", r.i)
+                r.i = len(expr) if end < 0 else end
+            start = r.i
+            continue
+        r.i += 1
+    out.append(expr[start:])
+    return "".join(out)

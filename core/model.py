@@ -673,7 +673,14 @@ def _values_pass(tf_dir: Path, env: EnvSpec, parsed: dict, conv: _HclConverter, 
             blocks[address] = BlockInfo(address=address, file=os.path.relpath(directory / file, tf_dir.resolve()),
                                         line=block.line, instances=tuple(instances), reason=reason,
                                         expression=expression)
-    resources = {a: fixed.get(a, r) for a, r in resources.items()}
+    for address, r in resources.items():  # a downloaded module's resources: tfparse's values, no stray identifier
+        if address not in fixed:
+            fixed[address] = replace(r, values=_no_stray_uuids(r.values, literals))
+            block = re.sub(r"\[[^\]]*\]$", "", address)
+            if block not in blocks:
+                blocks[block] = BlockInfo(address=block, file=r.file, line=r.line,
+                                          instances=tuple(sorted(by_block.get(block, []))))
+    resources = {a: fixed[a] for a in resources}
 
     out_src = {b.labels[0]: b for _f, b in sources if b.type == "output" and b.labels}
     raw_outputs = {b["__tfmeta"]["label"]: b for b in parsed.get("output", [])}

@@ -173,7 +173,14 @@ def _repair(value: Any, whole: str, scope: Scope, ids: Mapping[str, str], conver
 
 def render(expr: str, scope: Scope) -> Any:
     """The value of ``expr``: evaluated where its inputs are known, else a deterministic marker."""
-    t = expr.strip()
+    try:
+        return _render(expr, scope)
+    except hcl.HclSyntaxError:  # a piece this reader cannot split: still an honest, deterministic unknown
+        return marker(_flat(expr))
+
+
+def _render(expr: str, scope: Scope) -> Any:
+    t = hcl.strip_comments(expr).strip()
     body = hcl.unquote(t)
     if body is not None:
         return render_template(body, scope)
@@ -226,6 +233,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "format": _format, "coalesce": lambda *xs: next((x for x in xs if x not in (None, "")), UNRESOLVED),
     "jsonencode": _jsonencode, "min": min, "max": max, "tolist": list, "toset": lambda xs: sorted(set(xs)),
     "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
+    "startswith": str.startswith, "endswith": str.endswith, "contains": lambda xs, x: x in xs,
+    "keys": lambda m: sorted(m), "values": lambda m: [m[k] for k in sorted(m)],
     "flatten": lambda xs: [y for x in xs for y in (x if isinstance(x, list) else [x])],
 }
 # These only move values around: an argument may hold values known after apply, not be one.
@@ -292,15 +301,53 @@ def _conditional(t: str, scope: Scope) -> Any:
 
 
 def _truth(text: str, scope: Scope) -> Any:
-    for op in ("==", "!="):
-        sides = text.split(op)
-        if len(sides) == 2:
-            a, b = render(sides[0], scope), render(sides[1], scope)
-            if any(isinstance(x, str) and x.startswith("${") for x in (a, b)) or isinstance(a, dict | list):
+    """A condition's value where every operand is known (``&&``, ``||``, ``!``, comparisons), else UNRESOLVED."""
+    text = text.strip()
+    for op in ("||", "&&", "==", "!=", ">=", "<=", ">", "<"):
+        at = _find_top(text, op)
+        if at < 0:
+            continue
+        left, right = text[:at], text[at + len(op):]
+        if op in ("||", "&&"):
+            a, b = _truth(left, scope), _truth(right, scope)
+            if a is UNRESOLVED or b is UNRESOLVED:
                 return UNRESOLVED
+            return (a or b) if op == "||" else (a and b)
+        a, b = render(left, scope), render(right, scope)
+        if _uncertain(a) or _uncertain(b):
+            return UNRESOLVED
+        if op in ("==", "!="):
             return (a == b) if op == "==" else (a != b)
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b)):
+            return UNRESOLVED
+        return {">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]
+    if text.startswith("!"):
+        value = _truth(text[1:], scope)
+        return UNRESOLVED if value is UNRESOLVED else not value
     value = render(text, scope)
     return value if isinstance(value, bool) else UNRESOLVED
+
+
+def _find_top(text: str, op: str) -> int:
+    """Index of the first ``op`` outside brackets and strings (not part of a longer operator), or -1."""
+    try:
+        code = hcl._mask_strings(text)
+    except hcl.HclSyntaxError:
+        return -1
+    depth = 0
+    for i, c in enumerate(code):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and code.startswith(op, i):
+            before, after = code[i - 1:i], code[i + len(op):i + len(op) + 1]
+            if len(op) == 1 and (after == "=" or (before in "=<>!" and before)):
+                continue
+            if op in (">", ">=") and before == "=":
+                continue  # "=>" of a for expression
+            return i
+    return -1
 
 
 def render_template(body: str, scope: Scope) -> str:
@@ -499,8 +546,13 @@ def _canonical(text: str, scope: Scope) -> str:
 def substitute(expr: str, scope: Scope) -> str:
     """``expr`` with every reference whose value is known replaced by that value (as a literal) and
     every reference known only after apply written canonically; whitespace normalised."""
+    try:
+        expr = hcl.strip_comments(expr)
+        found = hcl.traversals(expr)
+    except hcl.HclSyntaxError:
+        return _flat(expr)
     out = expr
-    for start, end, text in reversed(hcl.traversals(expr)):
+    for start, end, text in reversed(found):
         value = resolve(text, scope)
         if value is UNRESOLVED:
             continue
@@ -523,7 +575,11 @@ def fold(text: str) -> str:
                 if depth == 0:
                     break
             inner = text[m.start() + 1:j]
-            pieces = hcl.split_top(inner, "?")
+            try:
+                pieces = hcl.split_top(inner, "?")
+            except hcl.HclSyntaxError:
+                continue  # a parenthesis inside a string: not a group
+
             truth = _literal_truth(pieces[0]) if len(pieces) == 2 else None
             if truth is not None:
                 branches = hcl.split_top(pieces[1], ":")
@@ -558,7 +614,11 @@ def depends_on_resources(text: str) -> bool:
     """Whether an expression refers to a resource, data source or module (values known after apply)."""
     iterators = {n for m in re.finditer(r"\bfor\s+([^\W\d][\w-]*)(?:\s*,\s*([^\W\d][\w-]*))?\s+in\b", text)
                  for n in m.groups() if n}
-    for _s, _e, t in hcl.traversals(text):
+    try:
+        found = hcl.traversals(text)
+    except hcl.HclSyntaxError:
+        return True  # cannot tell: say unknown, never "empty"
+    for _s, _e, t in found:
         root = t.split(".", 1)[0].split("[", 1)[0]
         if root in _NOT_RESOURCES or root in iterators or "." not in t:
             continue

@@ -375,6 +375,16 @@ def test_remote_module_not_downloaded_is_refused_by_name(tmp_path):
         load_hcl(tmp_path, EnvSpec("e", "default"))
 
 
+def test_the_gate_stops_with_one_line_on_a_module_not_downloaded(shop):
+    from tests.helpers import run_pytest
+
+    (shop / "network.tf").write_text(REMOTE)
+    result = run_pytest("parity", "--tf-dir", str(shop), "--contract", str(shop / "contract.yaml"))
+    errors = [line for line in result.output.splitlines() if line.startswith("ERROR: ")]
+    assert (result.returncode, len(errors), "Traceback" in result.output) == (4, 1, False), result.output
+    assert 'network.tf:1: module "vpc" (source terraform-aws-modules/vpc/aws) is not downloaded' in errors[0]
+
+
 def test_remote_module_read_from_terraform_modules(tmp_path):
     write(tmp_path, {
         "main.tf": VAR + "\n" + REMOTE,

@@ -285,3 +285,23 @@ resource "aws_route53_record" "r" {
         "${data.aws_caller_identity.me.account_id}:app-staging:${uuid()}"
     block = prod.blocks["module.app.aws_route53_record.r"]
     assert block.unknown and block.file == "modules/app/main.tf" and "data.aws_subnets.all.ids" in block.expression
+
+
+def test_instance_count_from_a_condition_with_comments_and_parentheses_in_strings(tmp_path):
+    (tmp_path / "main.tf").write_text('''variable "ami_type" {
+  default = "AL2_x86_64"
+}
+locals {
+  parts = [
+    # a comment with "quotes" and (a parenthesis
+    { content = "echo (hi" },
+  ]
+}
+resource "aws_ssm_parameter" "p" {
+  count = startswith(var.ami_type, "AL2023_") && length(local.parts) > 0 ? 1 : 0
+  name  = "p"
+  type  = "String"
+  value = "v"
+}
+''')
+    assert load_hcl(tmp_path, PROD).blocks["aws_ssm_parameter.p"].reason == "count is 0"
