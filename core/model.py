@@ -921,6 +921,8 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
         expressions, _directory = config_blocks.get(block, ({}, ""))
         values = _mask(r.get("values") or {}, unknown or {}, sensitive or {})
         values = _with_references(values, expressions, _module_prefix(address))
+        if _has_unknown(values):  # what the configuration cannot name: the fast evaluator's expression, if any
+            values = _fill_unknowns(values, fast_values(address))
         for key, value in list(values.items()):
             if isinstance(value, str) and _HASH_RE.match(value) and key in expressions:
                 values[key] = _unhash(value, (expressions[key] or {}).get("constant_value"),
@@ -959,6 +961,35 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
     return EnvModel(env=env, source=source or f"plan:{path}", root=str(tf_dir or path.parent),
                     resources=resources, variables=variables, outputs=outputs,
                     default_tags=_plan_default_tags(doc, resources))
+
+
+def _has_unknown(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any(_has_unknown(v) for v in values.values())
+    if isinstance(values, list):
+        return any(_has_unknown(v) for v in values)
+    return values == "${unknown}"
+
+
+def _has_expression(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any(_has_expression(v) for v in values.values())
+    if isinstance(values, list):
+        return any(_has_expression(v) for v in values)
+    return is_unknown(values)
+
+
+def _fill_unknowns(values: Any, fast: Any) -> Any:
+    """A value the plan only knows after apply, and whose configuration names no resource (``each.value.x``,
+    a local), is what the HCL says it is computed from (``${aws_lb_target_group.app["green"]}``) when the fast
+    evaluator has an expression at the same path: never one ``${unknown}`` equal in every environment."""
+    if values == "${unknown}":  # a whole map or list unknown: the fast one, when it holds an expression
+        return fast if is_unknown(fast) or (isinstance(fast, (dict, list)) and _has_expression(fast)) else values
+    if isinstance(values, dict) and isinstance(fast, Mapping):
+        return {k: _fill_unknowns(v, fast.get(k)) for k, v in values.items()}
+    if isinstance(values, list) and isinstance(fast, list) and len(values) == len(fast):
+        return [_fill_unknowns(v, f) for v, f in zip(values, fast, strict=True)]
+    return values
 
 
 def _unhash(value: str, constant: Any, fast_value) -> str:

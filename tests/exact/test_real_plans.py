@@ -63,7 +63,16 @@ def test_references_inside_nested_blocks_come_from_the_configuration(real, tmp_p
     for block in doc["configuration"]["root_module"]["resources"]:
         if block["address"] == "aws_security_group.db":
             block["expressions"].pop("ingress")
+    # without the configuration's references the fast evaluator's expression stands in ...
     model = reload(tmp_path, real, "staging", doc)
+    assert model.resources["aws_security_group.db"].values["ingress"][0]["security_groups"] == \
+        real.fast["staging"].resources["aws_security_group.db"].values["ingress"][0]["security_groups"]
+    # ... and without both, the source group is unknown: the policy says UNKNOWN, never PASS
+    from dataclasses import replace
+
+    fast = real.fast["staging"]
+    fast = replace(fast, resources={a: r for a, r in fast.resources.items() if a != "aws_security_group.db"})
+    model = reload(tmp_path, real, "staging", doc, fast=fast)
     assert model.resources["aws_security_group.db"].values["ingress"][0]["security_groups"] == "${unknown}"
     found = rules.db_only_from_app(model, context({**real.exact, "staging": model}))
     assert Status.UNKNOWN in {f.status for f in found} and Status.PASS not in {f.status for f in found}
@@ -206,3 +215,21 @@ def test_plan_without_configuration_still_loads(real, tmp_path):
     doc.pop("configuration")
     model = reload(tmp_path, real, "production", doc)
     assert set(model.resources) == set(real.exact["production"].resources)
+
+
+def test_an_unknown_the_configuration_cannot_name_is_what_the_hcl_computes_it_from(real, tmp_path):
+    """`dimensions = each.value.dimensions` (from a local): the plan says unknown and its configuration names no
+    resource; one `${unknown}` in every environment would hide a blue/green difference, so the fast evaluator's
+    expression stands in for it."""
+    alarm = 'aws_cloudwatch_metric_alarm.this["unhealthy_hosts"]'
+    for env in ("staging", "production"):
+        dims = real.exact[env].resources[alarm].values["dimensions"]
+        assert dims == real.fast[env].resources[alarm].values["dimensions"], env
+        assert dims["TargetGroup"] == '${aws_lb_target_group.app["blue"].arn_suffix}'
+    from dataclasses import replace
+
+    fast = real.fast["staging"]  # without the fast evaluator's expression it stays unknown, never invented
+    r = fast.resources[alarm]
+    fast = replace(fast, resources={**fast.resources, alarm: replace(r, values={**r.values, "dimensions": None})})
+    model = reload(tmp_path, real, "staging", doc_of(real, "staging"), fast=fast)
+    assert model.resources[alarm].values["dimensions"] == "${unknown}"
