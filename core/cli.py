@@ -36,7 +36,6 @@ PROG = "codedetect-suite"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 EXIT_PASS, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_CONTRACTS = ("parity/contract.yaml", "contract.yaml")
-DEFAULT_DOCS = "docs/ENVIRONMENTS.md"
 DEFAULT_REPORT_DIR = "reports/out"
 
 
@@ -71,7 +70,8 @@ def _contract(given: str | None) -> Path:
 
 
 def _docs(given: str | None, contract: Path) -> Path:
-    """--docs, else the contract's ``document:`` (beside the contract, or from here), else docs/ENVIRONMENTS.md."""
+    """--docs, else the contract's ``document:`` (relative to the contract, as core.session reads it); never a
+    default document: a contract that names none needs --docs."""
     if given:
         if not Path(given).is_file():
             raise UsageError(f"{given}: environments document does not exist; pass it with --docs FILE")
@@ -80,13 +80,13 @@ def _docs(given: str | None, contract: Path) -> Path:
         named = (yaml.safe_load(contract.read_text()) or {}).get("document")
     except (yaml.YAMLError, AttributeError):
         named = None  # the gate reports a malformed contract with its line
-    candidates = [contract.parent / named, Path(named)] if isinstance(named, str) and named else []
-    candidates.append(Path(DEFAULT_DOCS))
-    for c in candidates:
-        if c.is_file():
-            return c.resolve()
-    raise UsageError(f"{contract}: no environments document found "
-                     f"({', '.join(str(c) for c in candidates)}); pass it with --docs FILE")
+    if not isinstance(named, str) or not named:
+        raise UsageError(f"{contract}: the contract names no environments document; add `document: <path relative "
+                         "to the contract>` or pass --docs FILE")
+    if not (contract.parent / named).is_file():
+        raise UsageError(f"{contract}: its document {named!r} does not exist (relative to the contract's directory); "
+                         "fix `document:` or pass --docs FILE")
+    return (contract.parent / named).resolve()
 
 
 def checkov_found() -> str | None:
@@ -320,7 +320,7 @@ def _suite_options(p: argparse.ArgumentParser, live: bool) -> None:
     p.add_argument("--tf-dir", metavar="DIR", help="Terraform root module (default: ./terraform, else .)")
     p.add_argument("--contract", metavar="FILE", help=f"parity contract (default: {' or '.join(DEFAULT_CONTRACTS)})")
     p.add_argument("--docs", metavar="FILE",
-                   help=f"environments document (default: the contract's document:, else {DEFAULT_DOCS})")
+                   help="environments document (default: the contract's document:, relative to the contract)")
     p.add_argument("--env", action="append", default=[], metavar="NAME",
                    help="check only this environment (repeatable)")
     p.add_argument("--plan-json", action="append", default=[], metavar="ENV=FILE",

@@ -14,6 +14,7 @@ import yaml
 
 from core.errors import SuiteError
 from core.model import EnvSpec
+from core.project import Project, load_project
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,28 @@ class Row:
     line: int = 0
 
 
+CLAIM_KINDS = ("log_group", "alarm_prefix", "tag", "workspace", "var_file", "output", "variable", "command", "value",
+               "ignore")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of the document's prose (inline code or a command at ``line``) checked against the model."""
+
+    text: str  # exactly as the document writes it (without backticks)
+    line: int  # the document's line that says it
+    kind: str  # one of CLAIM_KINDS; "ignore" = not about the Terraform (``why`` says so)
+    envs: tuple[str, ...] = ()  # where it holds (all environments if empty)
+    address: str = ""  # kind "value": what is read (``var.docker_image``, ``aws_lb.main``) ...
+    attribute: str = ""  # ... and which attribute (``value`` for a variable)
+    why: str = ""
+    contract_line: int = 0
+
+
 @dataclass(frozen=True)
 class Contract:
     path: str
-    document: str
+    document: str  # the environments document, resolved against the contract's directory ("" if not named)
     reference: str
     environments: dict[str, EnvSpec]
     normalise: dict[str, tuple[tuple[str, str], ...]]
@@ -90,6 +109,9 @@ class Contract:
     json_attributes: tuple[str, ...]
     rows: tuple[Row, ...]
     ignore_unmanaged: tuple[dict, ...] = ()
+    project: Project = field(default_factory=Project)
+    claims: tuple[Claim, ...] = ()
+    base64_attributes: tuple[str, ...] = ()  # e.g. a launch template's user_data: decoded before comparing
 
     def normaliser(self, env: str):
         """Function mapping a value of ``env`` into the reference environment's names."""
@@ -223,12 +245,63 @@ def load_contract(path: str | Path, tf_dir: str | Path | None = None) -> Contrac
                     raise SuiteError(f"row {rid!r}: allowing a whole resource type ({a.address}) is not allowed; "
                                      "list addresses or attribute paths", path=str(path), line=a.line)
 
-    return Contract(path=str(path), document=str(raw.get("document", "")), reference=reference,
+    document = ""
+    if raw.get("document"):
+        if not isinstance(raw["document"], str):
+            raise SuiteError("'document' must be a path", path=str(path), line=raw["__line__"])
+        document = str((path.resolve().parent / raw["document"]).resolve())
+    return Contract(path=str(path), document=document, reference=reference,
                     environments=environments, normalise=normalise,
                     unordered=tuple(raw.get("unordered") or ()),
                     json_attributes=tuple(raw.get("json_attributes") or ()),
                     rows=tuple(rows),
-                    ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()))
+                    ignore_unmanaged=tuple(raw.get("ignore_unmanaged") or ()),
+                    project=load_project(raw.get("project"), path, list(environments), reference),
+                    claims=_claims(raw.get("claims"), path, environments),
+                    base64_attributes=tuple(raw.get("base64_attributes") or ()))
+
+
+_CLAIM_KEYS = {"text", "line", "kind", "envs", "address", "attribute", "why", "__line__"}
+
+
+def _claims(raw: Any, path: Path, environments) -> tuple[Claim, ...]:
+    if raw is not None and not isinstance(raw, list):
+        raise SuiteError("'claims' must be a list", path=str(path))
+    claims, seen = [], set()
+    for c in raw or ():
+        claim = _claim(c, path, environments)
+        if (claim.text, claim.line) in seen:
+            raise SuiteError(f"claim {claim.text!r} at document line {claim.line} is listed twice", path=str(path),
+                             line=claim.contract_line)
+        seen.add((claim.text, claim.line))
+        claims.append(claim)
+    return tuple(claims)
+
+
+def _claim(c: Any, path: Path, environments) -> Claim:
+    line = c.get("__line__") if isinstance(c, dict) else None
+    if not isinstance(c, dict) or not isinstance(c.get("text"), str) or not isinstance(c.get("line"), int):
+        raise SuiteError("a claim needs text: (as the document writes it) and line: (the document's line)",
+                         path=str(path), line=line)
+    unknown = set(c) - _CLAIM_KEYS
+    if unknown:
+        raise SuiteError(f"claim {c['text']!r} has unknown keys {sorted(unknown)}", path=str(path), line=line)
+    if c.get("kind") not in CLAIM_KINDS:
+        raise SuiteError(f"claim {c['text']!r}: kind must be one of {', '.join(CLAIM_KINDS)}", path=str(path),
+                         line=line)
+    envs = tuple(c.get("envs") or ())
+    for env in envs:
+        if env not in environments:
+            raise SuiteError(f"claim {c['text']!r} names unknown environment {env!r}", path=str(path), line=line)
+    why = " ".join(str(c.get("why") or "").split())
+    if c["kind"] == "ignore" and len(why) < 20:
+        raise SuiteError(f"claim {c['text']!r}: kind ignore needs a reason (why:, at least 20 characters)",
+                         path=str(path), line=line)
+    if c["kind"] == "value" and not c.get("address"):
+        raise SuiteError(f"claim {c['text']!r}: kind value needs an address (and attribute)", path=str(path),
+                         line=line)
+    return Claim(text=c["text"], line=c["line"], kind=c["kind"], envs=envs, address=str(c.get("address") or ""),
+                 attribute=str(c.get("attribute") or ""), why=why, contract_line=line or 0)
 
 
 def _selector(s: Any, path: Path, rid: str, environments, line: int) -> Selector:

@@ -35,7 +35,8 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("codedetect", "codedetect policy and parity suite")
     group.addoption("--tf-dir", default=str(ROOT / "terraform"), help="Terraform root module to audit")
     group.addoption("--contract", default=str(ROOT / "parity" / "contract.yaml"), help="parity contract (YAML)")
-    group.addoption("--docs", default=str(ROOT / "docs" / "ENVIRONMENTS.md"), help="environments document")
+    group.addoption("--docs", default=None,
+                    help="environments document (default: the contract's `document:`, relative to the contract)")
     group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default: all)")
     group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH",
                     help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
@@ -53,15 +54,30 @@ def options(config: pytest.Config) -> Options:
             if not sep or not env or not path:
                 raise pytest.UsageError(f"--plan-json {item!r}: expected ENV=PATH, e.g. staging=plan.json")
             plans[env] = str(Path(path).resolve())
+        contract_path = Path(config.getoption("--contract")).resolve()
         config.stash[_options_key] = Options(
             tf_dir=Path(config.getoption("--tf-dir")).resolve(),
-            contract=Path(config.getoption("--contract")).resolve(),
-            docs=Path(config.getoption("--docs")).resolve(),
+            contract=contract_path,
+            docs=_docs(config.getoption("--docs"), contract_path),
             envs=tuple(config.getoption("--env")),
             plan_json=plans,
             evaluator=config.getoption("--evaluator"),
         )
     return config.stash[_options_key]
+
+
+def _docs(given: str | None, contract_path: Path) -> Path:
+    """--docs if given, else the contract's `document:`; neither is a usage error (never a silent default)."""
+    if given:
+        return Path(given).resolve()
+    try:
+        document = load_contract(contract_path).document
+    except SuiteError as err:
+        raise pytest.UsageError(str(err)) from None
+    if not document:
+        raise pytest.UsageError(f"{contract_path}: the contract names no environments document; add "
+                                "`document: <path relative to the contract>` or pass --docs")
+    return Path(document)
 
 
 def contract(config: pytest.Config) -> Contract:

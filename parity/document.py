@@ -65,3 +65,51 @@ def read_tables(path: str | Path, envs: list[str]) -> list[DocRow]:
         raise SuiteError("no 'Component | Configuration' and 'Component | <environments>' tables found",
                          path=str(path), hint="keep the document's two tables")
     return rows
+
+
+# --------------------------------------------------------------------------- claims in the prose
+
+_INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _contract_table_lines(lines: list[str]) -> set[int]:
+    """Lines (1-based) of the tables the contract's rows and the cost guard read (headers Component / Item)."""
+    out: set[int] = set()
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith("|") and _cells(lines[i])[0].lower() in ("component", "item"):
+            j = i
+            while j < len(lines) and lines[j].lstrip().startswith("|"):
+                out.add(j + 1)
+                j += 1
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def candidates(path: str | Path) -> list[tuple[str, int]]:
+    """What the document's prose states in code: each inline code span and each line of a fenced block (a command),
+    with its line; the rows of the contract's tables are left out (the rows check those)."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        raise SuiteError("environments document does not exist", path=str(path), hint="pass it with --docs") from None
+    skip = _contract_table_lines(lines)
+    out: list[tuple[str, int]] = []
+    fenced = False
+    for n, line in enumerate(lines, 1):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            text = line.strip()
+            if text and not text.startswith("#"):
+                out.append((text, n))
+            continue
+        if n in skip:
+            continue
+        out += [(m.group(1).strip(), n) for m in _INLINE.finditer(line) if m.group(1).strip()]
+    return out

@@ -36,7 +36,8 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
     ``default_tags`` as the tag map); JSON documents parsed."""
     out: dict[str, dict[str, Any]] = {}
     for address, r in model.resources.items():
-        out[address] = _parse_json(dict(r.values), contract.json_attributes)
+        out[address] = _parse_json(_decode_base64(dict(r.values), getattr(contract, "base64_attributes", ())),
+                                   contract.json_attributes)
     for name, v in model.variables.items():
         out[f"var.{name}"] = {"value": v.value}
     for name, o in model.outputs.items():
@@ -49,6 +50,20 @@ def entries(model: EnvModel, contract: Contract) -> dict[str, dict[str, Any]]:
         if block.unknown:
             out[address + "[*]"] = {"instances": "${" + UNKNOWN_INSTANCES + ": " + block.expression + "}"}
     return out
+
+
+def _decode_base64(values: dict, keys: tuple[str, ...]) -> dict:
+    """Attributes written as base64encode(...) (a launch template's user_data) compared as the text they encode."""
+    import base64
+    import binascii
+
+    for key in keys:
+        if isinstance(values.get(key), str) and not is_unknown(values[key]):
+            try:
+                values[key] = base64.b64decode(values[key], validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                pass  # not base64 after all: compared as written
+    return values
 
 
 def _tag_map(provider: dict) -> Any:

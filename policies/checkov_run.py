@@ -117,15 +117,18 @@ def without_secrets(doc: dict) -> dict:
             "planned_values": planned, "resource_changes": changes, "configuration": config}
 
 
-def command(files: list[Path], checks_dir: Path = CHECKS_DIR) -> list[str]:
+def command(files: list[Path], checks_dir: Path = CHECKS_DIR, extra_dirs=()) -> list[str]:
     cmd = [checkov_binary(), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact",
            "--external-checks-dir", str(checks_dir)]
+    for d in extra_dirs:  # the project's own checks (contract `project: {checks: [...]}`)
+        cmd += ["--external-checks-dir", str(d)]
     for f in files:
         cmd += ["-f", str(f)]
     return cmd
 
 
-def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> Running:
+def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs=(),
+          settings: dict[str, str] | None = None) -> Running:
     """Write the plans and start checkov in the background (the gate's other checks run meanwhile)."""
     tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
     try:
@@ -133,8 +136,8 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR) -> Running
     except BaseException:
         tmp.cleanup()
         raise
-    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir)
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir, extra_dirs)
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
     try:
         proc = subprocess.Popen(cmd, cwd=tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env)

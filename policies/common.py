@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.findings import Finding, Status
 from core.model import EnvModel, Resource, is_unknown
+from core.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = "production"
@@ -75,6 +76,7 @@ class Context:
 
     models: dict[str, EnvModel]  # every environment, for isolation
     docs: Path  # the environments document (cost table)
+    project: Project = field(default_factory=Project)  # the contract's project: prices, tags, excuses
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import yaml
 from core.errors import SuiteError
 from core.findings import Finding, Status
 from core.model import EnvModel, Resource, is_unknown
-from policies.common import ROOT, Context, Policy, blocks, finding, repo_path
+from policies.common import ROOT, Context, Policy, blocks, finding, ref_target, repo_path
 
 PRICES = ROOT / "policies" / "prices.yaml"
 CATEGORIES = {  # document item (regular expression on the Item cell) -> estimate category
@@ -53,16 +53,40 @@ class DocCell:
     line: int
 
 
-def load_prices(path: Path = PRICES) -> dict[str, Any]:
+_REGION_KEYS = ("ec2_hourly", "rds_postgres_hourly", "ebs_gb_month", "rds_storage_gb_month")
+
+
+def load_prices(path: Path = PRICES, region: str = "us-east-1") -> dict[str, Any]:
+    """One region's price table (a flat dict with ``region``): the bundled file holds several under ``regions``; a
+    project's own table holds one."""
     try:
-        prices = yaml.safe_load(path.read_text())
+        prices = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as err:
         raise SuiteError(f"cannot read the price table ({type(err).__name__})", path=str(path)) from None
-    for key in ("date", "region", "source", "hours_per_month", "tolerance", "ec2_hourly", "rds_postgres_hourly",
-                "ebs_gb_month", "rds_storage_gb_month", "free", "usage_only"):
-        if key not in (prices or {}):
+    if not isinstance(prices, dict):
+        raise SuiteError("the price table must be a mapping", path=str(path))
+    if "regions" in prices:
+        regions = prices["regions"] or {}
+        if region not in regions:
+            raise SuiteError(f"no prices for region {region!r} (this table has {', '.join(regions)})", path=str(path),
+                             hint="name one of those in the contract's project: {prices: {region: ...}}, or bring "
+                                  "your own table with project: {prices: {table: FILE}}")
+        prices = {**{k: v for k, v in prices.items() if k != "regions"}, **regions[region], "region": region}
+    for key in ("date", "region", "source", "hours_per_month", "tolerance", *_REGION_KEYS, "free", "usage_only"):
+        if key not in prices:
             raise SuiteError(f"price table lacks {key!r}", path=str(path))
     return prices
+
+
+def project_prices(ctx: Context) -> dict[str, Any]:
+    """The price table the project names; a project that names none is not priced with codedetect's region."""
+    project = ctx.project
+    if project.price_table is not None:
+        return load_prices(project.price_table, project.price_region or "")
+    if not project.price_region:
+        raise SuiteError("the project names no price region", path=project.contract or None,
+                         hint="add `project: {prices: {region: us-east-1}}` (or {table: FILE}) to the contract")
+    return load_prices(PRICES, project.price_region)
 
 
 # ------------------------------------------------------------------------------------------------------ estimate
@@ -83,26 +107,107 @@ def _known(r: Resource, key: str, default: Any = None) -> Any:
 
 def _lookup(table: dict, key: Any, r: Resource, attribute: str, what: str) -> float:
     if key not in table:
-        raise Unpriced(r, attribute, f"no {what} price for {key!r} in policies/prices.yaml")
+        raise Unpriced(r, attribute, f"no {what} price for {key!r} in the price table")
     return float(table[key])
 
 
-def _resource_costs(r: Resource, p: dict) -> list[Cost]:
+def _volumes(r: Resource, devices: list[tuple[str, dict]], p: dict, times: int = 1) -> list[Cost]:
+    out = []
+    for attr, dev in devices:
+        size, vtype = dev.get("volume_size"), dev.get("volume_type", "gp3")
+        if not isinstance(size, (int, float)) or isinstance(size, bool):
+            raise Unpriced(r, attr, "volume size not set or only known after apply: cannot price the EBS volume")
+        out.append(Cost("ebs", r, attr, times * size * _lookup(p["ebs_gb_month"], vtype, r, attr, "EBS"),
+                        f"{times} × {size} GB {vtype}" if times != 1 else f"{size} GB {vtype}"))
+    return out
+
+
+def _template_devices(lt: Resource) -> list[tuple[str, dict]]:
+    """A launch template's EBS volumes (block_device_mappings[i].ebs[0])."""
+    return [(f"block_device_mappings[{i}]", ebs) for i, m in enumerate(blocks(lt.values, "block_device_mappings"))
+            for ebs in blocks(m, "ebs")]
+
+
+def _template(r: Resource, spec: dict, model: EnvModel | None, attribute: str) -> Resource:
+    """The launch template (or launch configuration) a launch_template block / attribute points at."""
+    if model is None:
+        raise Unpriced(r, attribute, "cannot find the launch template without the environment's model")
+    for key in ("id", "name", "launch_template_id", "launch_template_name", "launch_configuration"):
+        value = spec.get(key)
+        target = ref_target(value)
+        if target and target in model.resources:
+            return model.resources[target]
+        for t in model.of_type("aws_launch_template", "aws_launch_configuration"):
+            if isinstance(value, str) and not is_unknown(value) and value in (t.values.get("name"),):
+                return t
+    templates = model.of_type("aws_launch_template")
+    if not any(spec.get(k) for k in ("name", "launch_template_name", "launch_configuration")) and len(templates) == 1:
+        return templates[0]  # the evaluator drops a nested block's `id`: the configuration's only launch template
+    raise Unpriced(r, attribute, "cannot tell which launch template this uses (a reference to an "
+                                 "aws_launch_template of this configuration, or its literal name, is needed)")
+
+
+def _instances(r: Resource, p: dict, lt: Resource | None, itype: Any, count: int, attr: str) -> list[Cost]:
+    hours = float(p["hours_per_month"])
+    if itype is None and lt is not None:
+        itype = lt.values.get("instance_type")
+    if itype is None or is_unknown(itype):
+        raise Unpriced(r, attr, "instance type not set or only known after apply: cannot price the instances")
+    source = f" ({lt.address})" if lt is not None else ""
+    out = [Cost("ec2", r, attr, count * _lookup(p["ec2_hourly"], itype, r, attr, "EC2") * hours,
+                f"{count} × {itype}{source}" if count != 1 else f"{itype}{source}")]
+    own = [(f"root_block_device[{i}]" if i == 0 and blocks(r.values, "root_block_device") else "ebs_block_device",
+            dev) for i, dev in enumerate(blocks(r.values, "root_block_device") + blocks(r.values, "ebs_block_device"))]
+    devices = own or (_template_devices(lt) if lt is not None and lt.type == "aws_launch_template" else [])
+    if lt is not None and lt.type == "aws_launch_configuration" and not own:
+        devices = [(f"root_block_device[{i}]", d) for i, d in enumerate(blocks(lt.values, "root_block_device"))]
+    if not devices:
+        raise Unpriced(r, "root_block_device", "root volume size not set (on the instance or its launch template): "
+                                               "cannot price the EBS volume")
+    return out + _volumes(r, devices, p, count)
+
+
+def _asg_costs(r: Resource, p: dict, model: EnvModel | None) -> list[Cost]:
+    """An autoscaling group runs desired_capacity (else min_size) instances of its launch template's type."""
+    attr = "desired_capacity" if r.values.get("desired_capacity") is not None else "min_size"
+    count = r.values.get(attr)
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise Unpriced(r, attr, f"{attr} is not set or only known after apply: cannot price the instances")
+    specs = blocks(r.values, "launch_template")
+    override_type = None
+    for mip in blocks(r.values, "mixed_instances_policy"):
+        for tpl in blocks(mip, "launch_template"):
+            specs = specs or blocks(tpl, "launch_template_specification")
+            overrides = [o.get("instance_type") for o in blocks(tpl, "override") if o.get("instance_type")]
+            override_type = overrides[0] if overrides else None  # priced as the first (preferred) type
+    if specs:
+        lt = _template(r, specs[0], model, "launch_template")
+    elif r.values.get("launch_configuration") is not None:
+        lt = _template(r, {"launch_configuration": r.values["launch_configuration"]}, model, "launch_configuration")
+    else:
+        raise Unpriced(r, "launch_template", "no launch template or launch configuration: cannot price the instances")
+    return _instances(r, p, lt, override_type, count, attr)
+
+
+def _resource_costs(r: Resource, p: dict, model: EnvModel | None = None) -> list[Cost]:
     hours = float(p["hours_per_month"])
     if r.type == "aws_instance":
-        itype = _known(r, "instance_type")
-        out = [Cost("ec2", r, "instance_type", _lookup(p["ec2_hourly"], itype, r, "instance_type", "EC2") * hours,
-                    itype)]
-        for i, dev in enumerate(blocks(r.values, "root_block_device") + blocks(r.values, "ebs_block_device")):
-            size, vtype = dev.get("volume_size"), dev.get("volume_type", "gp3")
-            if not isinstance(size, (int, float)):
-                raise Unpriced(r, "root_block_device", "volume size not set: cannot price the EBS volume")
-            attr = f"root_block_device[{i}]" if i == 0 and blocks(r.values, "root_block_device") else "ebs_block_device"
-            out.append(Cost("ebs", r, attr, size * _lookup(p["ebs_gb_month"], vtype, r, attr, "EBS"),
-                            f"{size} GB {vtype}"))
-        if not blocks(r.values, "root_block_device"):
-            raise Unpriced(r, "root_block_device", "root volume size not set: cannot price the EBS volume")
-        return out
+        specs = blocks(r.values, "launch_template")
+        lt = _template(r, specs[0], model, "launch_template") if specs else None
+        itype = r.values.get("instance_type")
+        if lt is None:
+            itype = _known(r, "instance_type")
+        return _instances(r, p, lt, itype, 1, "instance_type")
+    if r.type == "aws_autoscaling_group":
+        return _asg_costs(r, p, model)
+    if r.type == "aws_secretsmanager_secret":
+        return [Cost("secrets", r, "", float(p["secretsmanager_secret_month"]), "secret")]
+    if r.type == "aws_kms_key":
+        return [Cost("kms", r, "", float(p["kms_key_month"]), "customer managed key")]
+    if r.type == "aws_ssm_parameter":
+        advanced = r.values.get("tier") == "Advanced"
+        return [Cost("ssm", r, "tier", float(p["ssm_advanced_parameter_month"]), "advanced parameter")] \
+            if advanced else []
     if r.type == "aws_ebs_volume":
         size, vtype = _known(r, "size"), r.values.get("type", "gp3")
         return [Cost("ebs", r, "size", size * _lookup(p["ebs_gb_month"], vtype, r, "type", "EBS"), f"{size} GB")]
@@ -140,7 +245,7 @@ def estimate(model: EnvModel, prices: dict) -> tuple[list[Cost], list[Unpriced]]
     costs, unpriced = [], []
     for r in sorted(model.managed().values(), key=lambda r: r.address):
         try:
-            costs += _resource_costs(r, prices)
+            costs += _resource_costs(r, prices, model)
         except Unpriced as err:
             unpriced.append(err)
     return costs, unpriced
@@ -194,8 +299,72 @@ def read_cost_table(path: Path, envs: list[str]) -> dict[str, list[DocCell]]:
                     table[env].append(DocCell(item, category, text, parsed[0], parsed[1], j + 1))
             j += 1
         return table
-    raise SuiteError("no Cost table (a table whose header starts with `Item` and names the environments)",
-                     path=str(path), hint="keep the Cost table in the environments document")
+    listed = read_cost_list(lines, envs)
+    if listed is not None:
+        return listed
+    raise SuiteError("no Cost table (a table whose header starts with `Item` and names the environments) and no "
+                     "cost list (bullets under a heading that says Cost, e.g. `- EC2: ~$8/month in staging, "
+                     "~$15/month in production`)", path=str(path), hint="keep the costs in the environments document")
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$")
+_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
+_PROSE_AMOUNT = re.compile(r"(?:~|about\s+|around\s+|roughly\s+)?\$(\d+(?:\.\d+)?)\s*(/\s*GB|\s+per\s+GB)?\s*"
+                           r"(?:/\s*|\s+a\s+|\s+per\s+)month|\bfree\b", re.I)
+
+
+def _envs_named(text: str, envs: list[str]) -> list[str]:
+    """The environments a stretch of prose assigns an amount to ("in staging", "for production", "in each")."""
+    if re.search(r"\b(each|both|every|all)\b(\s+environments?)?", text, re.I):
+        return list(envs)
+    return [e for e in envs if re.search(rf"\b{re.escape(e)}\b", text, re.I)]
+
+
+def read_cost_list(lines: list[str], envs: list[str]) -> dict[str, list[DocCell]] | None:
+    """The costs as a bullet list in prose, under a heading that says "cost" (None: there is no such list).
+
+    Each bullet is ``<item>: <amount> in <environment>, <amount> in <environment>`` (``in each environment`` for
+    all); an amount is ``~$8/month``, ``about $8 a month``, ``$0.30/GB/month`` or ``free``. A bullet of the section
+    with an amount that names no environment is reported as unreadable, never skipped.
+    """
+    start = next((i for i, line in enumerate(lines) if (m := _HEADING.match(line)) and re.search(r"\bcosts?\b",
+                                                                                                  m.group(1), re.I)),
+                 None)
+    if start is None:
+        return None
+    table: dict[str, list[DocCell]] = {e: [] for e in envs}
+    found = False
+    for j in range(start + 1, len(lines)):
+        if _HEADING.match(lines[j]):
+            break
+        m = _BULLET.match(lines[j])
+        if not m:
+            continue
+        text = re.sub(r"[*`]", "", m.group(1))
+        item, sep, rest = text.partition(":")
+        if not sep:
+            item, rest = text, text
+        amounts = list(_PROSE_AMOUNT.finditer(rest))
+        if not amounts:
+            continue
+        found = True
+        category = next((c for c, rx in CATEGORIES.items() if re.search(rx, item, re.I)), None)
+        assigned: dict[str, DocCell] = {}
+        for k, a in enumerate(amounts):
+            # the words after this amount, up to the next one, say which environment(s) it is for
+            tail = rest[a.end(): amounts[k + 1].start() if k + 1 < len(amounts) else len(rest)]
+            named = _envs_named(tail.split(",")[0].split(";")[0], envs)
+            value = 0.0 if a.group(0).lower() == "free" else float(a.group(1))
+            for env in named:
+                assigned.setdefault(env, DocCell(item.strip(), category, a.group(0), value, bool(a.group(2)), j + 1))
+        for env in envs:
+            if env in assigned:
+                table[env].append(assigned[env])
+            elif not assigned:  # amounts, but for no environment this document names: unreadable
+                table[env].append(DocCell(item.strip(), category, text, None, False, -(j + 1)))
+            else:
+                table[env].append(DocCell(item.strip(), category, "-", None, False, j + 1))
+    return table if found else None
 
 
 # ------------------------------------------------------------------------------------------------------ policies
@@ -218,7 +387,7 @@ def _breakdown(totals: dict[str, float]) -> str:
 
 
 def _prepare(model: EnvModel, ctx: Context):
-    prices = load_prices()
+    prices = project_prices(ctx)
     table = read_cost_table(ctx.docs, list(ctx.models))
     costs, unpriced = estimate(model, prices)
     return prices, table[model.name], costs, unpriced

@@ -26,7 +26,8 @@ def checked_envs(config: pytest.Config) -> list[str]:
 
 
 def context(config: pytest.Config) -> Context:
-    return Context(models=session.models(config), docs=session.options(config).docs)
+    return Context(models=session.models(config), docs=session.options(config).docs,
+                   project=session.contract(config).project)
 
 
 # ------------------------------------------------------------------------------------------------------ checkov
@@ -38,7 +39,10 @@ def start_checkov(config: pytest.Config) -> None:
         return
     models = session.models(config)
     try:
-        config.stash[_scan_key] = checkov_run.start({e: models[e] for e in checked_envs(config)})
+        project = session.contract(config).project
+        config.stash[_scan_key] = checkov_run.start(
+            {e: models[e] for e in checked_envs(config)}, extra_dirs=project.check_dirs,
+            settings={"CODEDETECT_HEALTH_CHECK_PATH": project.health_check_path})
     except CheckovError as err:
         config.stash[_scan_key] = err
     except Exception as err:  # noqa: BLE001 - failing to prepare checkov's input is an ERROR finding, not a crash
@@ -106,7 +110,8 @@ def builtin_findings(config: pytest.Config, env: str) -> list[Finding]:
     except CheckovError as err:
         return [_error("checkov", env, err)]
     model = session.models(config)[env]
-    skips, _ = baseline.load(baseline.BASELINE, list(session.contract(config).environments))
+    path = session.contract(config).project.baseline
+    skips, _ = baseline.load(path, list(session.contract(config).environments)) if path else ([], [])
     out = []
     for r in scan.for_env(env):
         if r.check.startswith("CKV_CD_"):
@@ -115,7 +120,7 @@ def builtin_findings(config: pytest.Config, env: str) -> list[Finding]:
         if r.passed or skip is None:
             out.append(checkov_run.to_finding(r, model))
         else:  # recorded as MUTED, saying why: the baseline accepted this failure
-            accepted = checkov_run.to_finding(r, model, message=f"accepted by {repo_path(baseline.BASELINE)}:"
+            accepted = checkov_run.to_finding(r, model, message=f"accepted by {repo_path(path)}:"
                                               f"{skip.line}: {skip.reason}")
             out.append(replace(accepted, status=Status.MUTED))
     return out
@@ -124,16 +129,21 @@ def builtin_findings(config: pytest.Config, env: str) -> list[Finding]:
 def baseline_findings(config: pytest.Config) -> list[Finding]:
     """The baseline file itself: every entry justified, and none stale in the environments checked."""
     envs = list(session.contract(config).environments)
-    skips, problems = baseline.load(baseline.BASELINE, envs)
+    path = session.contract(config).project.baseline
+    if path is None:
+        return [Finding(check="baseline", kind="policy", status=Status.PASS, env="", file=repo_path(
+            session.options(config).contract), message="the project names no baseline: every built-in failure "
+            "fails the gate (add `project: {baseline: FILE}` to the contract to accept some with reasons)")]
+    skips, problems = baseline.load(path, envs)
     try:
         scan = checkov_scan(config)
     except CheckovError as err:
         return [*problems, _error("baseline", "", err)]
     failed = {(r.check, r.env, r.address) for r in scan.results if not r.passed}
     seen = {r.check for r in scan.results}
-    problems += baseline.stale(skips, failed, seen, checked_envs(config), lambda c: _check_exists(config, c))
+    problems += baseline.stale(skips, failed, seen, checked_envs(config), lambda c: _check_exists(config, c), path)
     return problems or [Finding(check="baseline", kind="policy", status=Status.PASS, env="",
-                                file=repo_path(baseline.BASELINE), message=f"{len(skips)} justified skips")]
+                                file=repo_path(path), message=f"{len(skips)} justified skips")]
 
 
 # ------------------------------------------------------------------------------------------------------ ours

@@ -23,6 +23,13 @@ def copy_tf(dest: Path) -> Path:
     return target
 
 
+def copy_contract(dest: Path, name: str = "contract.yaml") -> Path:
+    """A copy of parity/contract.yaml elsewhere: its paths (relative to its own directory) made absolute."""
+    target = dest / name
+    target.write_text(CONTRACT.read_text().replace(": ../", f": {ROOT}/"))
+    return target
+
+
 def mutate(path: Path, old: str, new: str, count: int = 1) -> None:
     """Replace ``old`` by ``new`` in ``path``; fail loudly if ``old`` is not there exactly ``count`` times."""
     text = path.read_text()

@@ -1,13 +1,19 @@
-"""CKV_CD_7: every ALB target group health-checks the app's /api/health."""
+"""CKV_CD_7: every ALB target group health-checks the app's own health path.
+
+The path is the project's (contract ``project: {health_check_path: /api/health}``, passed to checkov as
+$CODEDETECT_HEALTH_CHECK_PATH); a project that names none needs an explicit path other than ``/``.
+"""
+
+import os
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 ID = "CKV_CD_7"
-NAME = "ALB target groups health-check /api/health"
+NAME = "ALB target groups health-check the project's health path (codedetect: /api/health)"
 WHY = "blue/green switching relies on the load balancer seeing the app's own health endpoint"
 SUPPORTED = ("aws_lb_target_group", "aws_alb_target_group")
-HEALTH_PATH = "/api/health"
+PATH_VARIABLE = "CODEDETECT_HEALTH_CHECK_PATH"
 
 
 def _one(value):
@@ -32,8 +38,12 @@ class HealthCheckPath(BaseResourceCheck):
             self.details.append("health check disabled")
             return CheckResult.FAILED
         path = _one(health.get("path"))
-        if path != HEALTH_PATH:
-            self.details.append(f"health check path is {path!r}, expected {HEALTH_PATH!r}")
+        wanted = os.environ.get(PATH_VARIABLE, "")
+        if wanted and path != wanted:
+            self.details.append(f"health check path is {path!r}, expected {wanted!r}")
+            return CheckResult.FAILED
+        if not wanted and (not isinstance(path, str) or path in ("", "/")):
+            self.details.append(f"health check path is {path!r}, expected the app's own health endpoint")
             return CheckResult.FAILED
         return CheckResult.PASSED
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.helpers import CONTRACT, DOCS, copy_tf, mutate, run_pytest
+from tests.helpers import DOCS, copy_contract, copy_tf, mutate, run_pytest
 
 pytestmark = pytest.mark.slow
 
@@ -140,8 +140,7 @@ def test_document_rds_instance_row_says_db_t3_small(tf, tmp_path):
 
 
 def test_different_rows_expected_value_broken(tf, tmp_path):
-    contract = tmp_path / "contract.yaml"
-    shutil.copy(CONTRACT, contract)
+    contract = copy_contract(tmp_path)
     mutate(contract, "values: {staging: t3.micro, production: t3.micro}",
            "values: {staging: t3.nano, production: t3.micro}")
     result = gate(tf, "--contract", str(contract))
@@ -151,8 +150,7 @@ def test_different_rows_expected_value_broken(tf, tmp_path):
 
 
 def test_contract_selector_that_matches_nothing(tf, tmp_path):
-    contract = tmp_path / "contract.yaml"
-    shutil.copy(CONTRACT, contract)
+    contract = copy_contract(tmp_path)
     mutate(contract, "      - aws_efs_file_system.uploads\n", "      - aws_efs_filesystem.uploads\n")
     result = gate(tf, "--contract", str(contract))
     assert "test_same[S3 Integration]" in failed_ids(result.output), result.output

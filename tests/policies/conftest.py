@@ -15,7 +15,7 @@ from tests.helpers import CONTRACT, DOCS, TF_DIR, copy_tf, mutate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The environment each policy fixture is evaluated as (name, workspace); the default is staging.
-FIXTURE_ENV = {"CKV_CD_3": ("production", "default")}
+FIXTURE_ENV = {"CKV_CD_3": ("production", "default"), "CKV_CD_12": ("production", "default")}
 
 # Mutations of terraform/ (file, old, new). Each is applied to its own copy.
 DB_INGRESS = '''    description     = "PostgreSQL from the app"
@@ -68,7 +68,8 @@ def fixture_model(policy_id: str, env: str | None = None) -> EnvModel:
 
 
 def context(models: dict[str, EnvModel], docs: Path = DOCS) -> Context:
-    return Context(models=models, docs=docs)
+    """The gate's context with the bundled contract's project section (codedetect's price region and tags)."""
+    return Context(models=models, docs=docs, project=load_contract(CONTRACT).project)
 
 
 class Mutated:

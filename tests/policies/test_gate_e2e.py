@@ -21,7 +21,9 @@ def test_bundled_terraform_is_green_with_one_test_per_policy_and_environment(tmp
     assert result.returncode == 0, result.output[-3000:]
     findings = json.loads((tmp_path / "parity.json").read_text())["findings"]
     muted = [f for f in findings if f["status"] == "muted"]
-    assert muted and all(f["message"].startswith("accepted by policies/baseline.yaml:") for f in muted)
+    # MUTED: a built-in the baseline accepts, or one of our policies the contract excuses (project: excuses)
+    assert muted and all(f["message"].startswith(("accepted by policies/baseline.yaml:", "excused by "))
+                         for f in muted)
     assert {f["check"] for f in muted} >= {"CKV_AWS_157", "CKV_AWS_2"}  # by design; staging has no TLS
     passed = ids(result.output, "PASSED")
     for env in ("staging", "production"):

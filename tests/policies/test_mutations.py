@@ -96,4 +96,8 @@ def test_bundled_terraform_passes_every_python_policy(bundled):
     for model in bundled.values():
         for policy in POLICIES.values():
             findings = policy.run(model, context(bundled))
-            assert findings and all(f.status == Status.PASS for f in findings), [f.one_line() for f in findings]
+            # MUTED only where parity/contract.yaml excuses a finding with a reason (project: excuses)
+            excused = "excused by parity/contract.yaml:"
+            assert findings and all(f.status == Status.PASS or (f.status == Status.MUTED and
+                                                                f.message.startswith(excused))
+                                    for f in findings), [f.one_line() for f in findings]
