@@ -49,8 +49,9 @@ live: venvs
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/python -m live_checks.sandbox --port $(or $(PORT),5555)
 
+## Benchmarks (gate vs plain checkov, scale, live API calls) into reports/bench.json; QUICK=1 for a smoke run.
 bench: venvs
-	$(VENV)/bin/python bench/bench_gate.py
+	$(VENV)/bin/python -m bench.run $(if $(QUICK),--quick)
 	$(VENV)/bin/python bench/bench_exact.py
 
 lint: $(VENV)/.installed

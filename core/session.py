@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.contract import Contract, load_contract
 from core.errors import SuiteError
 from core.findings import Finding
-from core.model import EnvModel, load
+from core.model import EnvModel, EnvSpec, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,16 +111,135 @@ def selected_envs(config: pytest.Config) -> list[str]:
 
 
 def models(config: pytest.Config) -> dict[str, EnvModel]:
-    """Every environment's evaluated model, built once per run."""
+    """Every environment's evaluated model, built once per run (once for all workers under pytest-xdist)."""
     if _models_key not in config.stash:
         c, opts = contract(config), options(config)
-        try:
-            exact = _exact_models(config, opts, c)
-            config.stash[_models_key] = {name: exact.get(name) or load(opts.tf_dir, env)
-                                         for name, env in c.environments.items()}
-        except SuiteError as err:
-            raise pytest.UsageError(str(err)) from None
+        outcome = once(config, "models", lambda: _evaluated(config, opts, c))
+        if isinstance(outcome, str):  # a SuiteError's one line (maybe from another xdist worker)
+            raise pytest.UsageError(outcome)
+        config.stash[_models_key] = outcome
     return config.stash[_models_key]
+
+
+# Below this much Terraform source per environment, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 200_000
+
+
+def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel] | str:
+    """The models, or the one line of the SuiteError that stops the run (so xdist workers can share either)."""
+    try:
+        exact = _exact_models(config, opts, c)  # --evaluator terraform/auto
+        rest = {n: e for n, e in c.environments.items() if n not in exact}
+        fast = evaluate(opts.tf_dir, rest) if rest else {}
+        return {n: exact.get(n) or fast[n] for n in c.environments}
+    except SuiteError as err:
+        return str(err)
+
+
+def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) -> dict[str, EnvModel]:
+    """Each environment's model, in contract order; evaluated in ``jobs`` worker processes (default: one per
+    CPU when there is enough Terraform to be worth it). The result, and the first SuiteError in contract order,
+    are the same as evaluating the environments one after the other."""
+    if jobs is None:
+        size = sum(f.stat().st_size for f in Path(tf_dir).glob("*.tf")) if Path(tf_dir).is_dir() else 0
+        jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
+    if jobs <= 1 or len(envs) <= 1:
+        return {name: _load_collected(tf_dir, env) for name, env in envs.items()}
+    specs = list(envs.items())
+    chunks = [specs[i::jobs] for i in range(jobs) if specs[i::jobs]]  # a worker per CPU, several envs each
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # each thread waits on one worker process
+        done = [outcome for chunk in pool.map(lambda c: _load_in_process(tf_dir, c), chunks) for outcome in chunk]
+    by_name = {outcome[0]: outcome[1] for outcome in done}
+    results = {name: by_name[name] for name in envs}
+    for outcome in results.values():
+        if isinstance(outcome, str):
+            raise SuiteError(outcome)
+    return results
+
+
+def _load_collected(tf_dir: Path | str, env: EnvSpec) -> EnvModel:
+    """``load`` without the cyclic garbage collector, then one collection. Evaluation allocates millions of small
+    objects (the HCL parse trees); the collector's repeated passes over that growing heap made large modules
+    superlinear (5,000 resources: 3.5x slower, bench/bench_scale.py). The model is the same either way."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return load(tf_dir, env)
+    finally:
+        gc.collect()
+        if enabled:
+            gc.enable()
+
+
+def _load_in_process(tf_dir: Path, specs: list[tuple[str, EnvSpec]]) -> list[tuple[str, EnvModel | str]]:
+    """``load`` of each environment, one after the other, in a fresh interpreter (``python -m core.session``): no
+    fork of this process and its threads, no dependence on how the calling program was started, and whatever the
+    model caches within a process is reused across these environments; a SuiteError comes back as its one line."""
+    proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), specs)),
+                          capture_output=True, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        names = ", ".join(name for name, _ in specs)
+        raise RuntimeError(f"evaluating {names} in a worker process failed: {tail[0]}")
+    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
+
+
+def _worker() -> None:
+    tf_dir, specs = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
+    result = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything the evaluator prints goes to stderr, not into the pickle
+    out: list[tuple[str, EnvModel | str]] = []
+    for name, env in specs:
+        try:
+            out.append((name, _load_collected(tf_dir, env)))
+        except SuiteError as err:
+            out.append((name, str(err)))
+    result.write(pickle.dumps(out))
+    result.close()
+
+
+# --------------------------------------------------------------------------- pytest-xdist
+
+
+def shared_dir(config: pytest.Config) -> Path | None:
+    """Under pytest-xdist, the directory every worker of this run shares (made by the controller, see
+    reports/plugin.py ``pytest_configure_node``); None otherwise."""
+    path = (getattr(config, "workerinput", None) or {}).get("codedetect_shared")
+    return Path(path) if path else None
+
+
+def share_models(config: pytest.Config, shared: Path) -> None:
+    """xdist controller: evaluate every environment before the workers start and leave the result where their
+    ``once(config, "models", ...)`` finds it; bad input stops the run here with one line."""
+    c, opts = contract(config), options(config)
+    outcome = _evaluated(config, opts, c)
+    _write_atomically(shared / "models.pickle", outcome)
+    if isinstance(outcome, str):
+        raise pytest.UsageError(outcome)
+
+
+def _write_atomically(path: Path, value: Any) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(value))
+    partial.replace(path)
+
+
+def once(config: pytest.Config, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, run once per run: under pytest-xdist the first worker computes it under a file lock and
+    the others read its result (the pattern of pytest-xdist's "making session-scoped fixtures execute only
+    once"). Without xdist it is just ``compute()``; callers keep the value in ``config.stash``."""
+    shared = shared_dir(config)
+    if shared is None:
+        return compute()
+    from filelock import FileLock
+
+    done = shared / f"{name}.pickle"
+    with FileLock(str(shared / f"{name}.lock")):
+        if done.exists():
+            return pickle.loads(done.read_bytes())  # noqa: S301 - written by this run's own worker, in a private dir
+        value = compute()
+        _write_atomically(done, value)
+        return value
 
 
 def _exact_models(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel]:
@@ -156,3 +283,7 @@ def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], find
     record(config, failing + passed)
     if failing:
         raise CheckFailed(f"{kind} check {check!r} failed", failing)
+
+
+if __name__ == "__main__":  # a worker process of evaluate()
+    _worker()

@@ -173,6 +173,8 @@ def diff_entries(ref: dict[str, dict], other: dict[str, dict], unordered: tuple[
         if address not in ref:
             found.append(Difference(address, EXISTS, "absent", "present"))
             continue
+        if _identical(ref[address], other[address]):
+            continue  # most resources: nothing for DeepDiff to find (and it is the slow part)
         dd = DeepDiff(ref[address], other[address], ignore_order_func=ignore_order, view="tree", verbose_level=2,
                       threshold_to_diff_deeper=0)
         for _kind, levels in dd.items():
@@ -181,6 +183,18 @@ def diff_entries(ref: dict[str, dict], other: dict[str, dict], unordered: tuple[
                 t2 = None if type(level.t2).__name__ == "NotPresent" else level.t2
                 found.append(Difference(address, format_path(level.path(output_format="list")), t1, t2))
     return sorted(found, key=lambda d: (d.address, d.path))
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (DeepDiff reports 1 vs 1.0 vs True and list vs tuple,
+    which ``==`` does not), so skipping DeepDiff here cannot lose a difference."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 # --------------------------------------------------------------------------- attribution

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -127,25 +128,110 @@ def command(files: list[Path], checks_dir: Path = CHECKS_DIR, extra_dirs=()) -> 
     return cmd
 
 
+def _environment(settings: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
+
+
+# A checkov interpreter started early: it imports checkov (most of checkov's start-up) while the suite evaluates
+# the Terraform, then reads one JSON line {"argv": [...], "cwd": ..., "env": {...}} and runs checkov as its CLI script
+# does. An empty line or end of input makes it exit without scanning.
+_WARM_CODE = """
+import json, os, sys, warnings
+from checkov.main import Checkov
+request = sys.stdin.readline()
+if not request.strip():
+    sys.exit(0)
+request = json.loads(request)
+os.environ.update(request.get("env") or {})
+os.chdir(request["cwd"])
+sys.argv = request["argv"]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=SyntaxWarning)
+    sys.exit(Checkov(sys.argv[1:]).run())
+"""
+
+
+@dataclass
+class Warm:
+    """A checkov interpreter importing checkov in the background, waiting for the plans (see ``warm``)."""
+
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+def _warm_command(binary: str) -> list[str] | None:
+    """``[python, -c, code]`` when ``binary`` is checkov's own console script (a Python script calling
+    ``Checkov().run()``); None for anything else (a wrapper, a stand-in), which then runs as a plain command."""
+    try:
+        with open(binary, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    first = head.splitlines()[0] if head else ""
+    if not first.startswith("#!") or "python" not in first or "from checkov.main import Checkov" not in head:
+        return None
+    return [*shlex.split(first[2:]), "-c", _WARM_CODE]
+
+
+def warm() -> Warm | None:
+    """Start checkov's interpreter now so that its imports overlap the Terraform evaluation; ``start`` hands it
+    the plans. None when the checkov binary is not checkov's Python console script or cannot be started."""
+    cmd = _warm_command(checkov_binary())
+    if cmd is None:
+        return None
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=_environment())
+    except OSError:
+        return None  # start() reports it, starting the binary itself
+    return Warm(proc)
+
+
 def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs=(),
-          settings: dict[str, str] | None = None) -> Running:
-    """Write the plans and start checkov in the background (the gate's other checks run meanwhile)."""
+          settings: dict[str, str] | None = None, warm: Warm | None = None) -> Running:
+    """Write the plans and start checkov in the background (the gate's other checks run meanwhile); with a
+    ``warm`` interpreter (see ``warm``), hand the plans to it instead of starting checkov from scratch."""
     tmp = tempfile.TemporaryDirectory(prefix="codedetect-plans-")
     try:
         names = write_plans(models, Path(tmp.name))
     except BaseException:
         tmp.cleanup()
+        if warm is not None:
+            warm.stop()
         raise
     cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir, extra_dirs)
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
+    if warm is not None:
+        proc = _hand_over(warm, cmd, tmp.name, settings or {})
+        if proc is not None:
+            return Running(proc, tmp, names)
     try:
         proc = subprocess.Popen(cmd, cwd=tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
+                                stderr=subprocess.PIPE, text=True, env=_environment(settings))
     except OSError as err:
         tmp.cleanup()
         raise CheckovError(f"cannot start checkov ({cmd[0]}): {err.strerror or err}; install it with "
                            "`make venvs`, point CODEDETECT_CHECKOV at the checkov CLI or put checkov on PATH") from None
     return Running(proc, tmp, names)
+
+
+def _hand_over(warm: Warm, cmd: list[str], cwd: str, settings: dict[str, str]) -> subprocess.Popen | None:
+    """Send the command line (and the environment variables a plain start would add) to the warm interpreter;
+    None (and it is stopped) if it is no longer waiting."""
+    proc = warm.proc
+    if proc.poll() is None:
+        try:
+            proc.stdin.write(json.dumps({"argv": cmd, "cwd": cwd, "env": settings}) + "\n")
+            proc.stdin.close()
+            proc.stdin = None  # closed: communicate() must not flush it again
+            return proc
+        except (BrokenPipeError, OSError):
+            pass
+    warm.stop()  # it died while importing checkov: start checkov itself, which reports why
+    return None
 
 
 @dataclass
@@ -160,7 +246,8 @@ class Running:
         self.proc.communicate()
         self.tmp.cleanup()
 
-    def wait(self) -> Scan:
+    def output(self) -> tuple[int, str, str]:
+        """checkov's exit code, stdout and stderr, once it has finished."""
         try:
             out, err = self.proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -169,9 +256,22 @@ class Running:
             raise CheckovError(f"checkov did not finish within {TIMEOUT} s") from None
         finally:
             self.tmp.cleanup()
-        if self.proc.returncode not in (0, 1):  # 1 = some check failed; anything else is a crash
-            raise CheckovError(f"checkov exited with code {self.proc.returncode}: {_tail(err)}")
-        return parse(out, self.names, err)
+        return self.proc.returncode, out, err
+
+    def wait(self) -> Scan:
+        return result(*self.output(), self.names)
+
+
+def result(returncode: int, out: str, err: str, names: dict[str, str]) -> Scan:
+    """A finished checkov run as a Scan; anything but a complete answer raises CheckovError."""
+    if returncode not in (0, 1):  # 1 = some check failed; anything else is a crash
+        raise CheckovError(f"checkov exited with code {returncode}: {_tail(err)}")
+    return parse(out, names, err)
+
+
+def file_names(envs: list[str]) -> dict[str, str]:
+    """Plan file name -> environment, as ``write_plans`` names them."""
+    return {_file_name(e): e for e in envs}
 
 
 def _tail(text: str, lines: int = 5) -> str:
@@ -201,11 +301,14 @@ def parse(stdout: str, names: dict[str, str], stderr: str = "") -> Scan:
                 if env is None:
                     raise CheckovError(f"checkov reported a file it was not given: {r.get('file_path')}")
                 address = r.get("resource_address") or r.get("resource") or ""
-                keys = tuple((r.get("check_result") or {}).get("evaluated_keys") or ())
+                # checkov keeps evaluated keys in a set: sorted, so the same input gives the same findings
+                keys = tuple(sorted((r.get("check_result") or {}).get("evaluated_keys") or ()))
                 details = tuple(str(d) for d in r.get("details") or ())
                 scan.results.append(Result(check=r["check_id"], name=r.get("check_name", ""), env=env,
                                            address=clean_address(address), passed=passed, evaluated=keys,
                                            details=details))
+    # checkov's order varies from run to run (its graph checks): sorted, so the same input gives the same findings
+    scan.results.sort(key=lambda r: (r.env, r.check, r.address, r.passed, r.evaluated, r.details))
     missing = sorted(set(names.values()) - {r.env for r in scan.results})
     if missing:
         raise CheckovError(f"checkov returned no result for environment(s) {', '.join(missing)}")

@@ -36,6 +36,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("rule", [pytest.param(r, id=r) for r in secrets.RULES])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Start checkov's interpreter at once: it imports checkov while the Terraform is evaluated and the tests
+    are collected (not in an xdist controller, which runs no tests, nor with --collect-only)."""
+    xdist_controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+    if not config.option.collectonly and not xdist_controller:
+        gate.warm_checkov(config)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start checkov as soon as the tests are known, so it runs while the parity tests do."""
     if session.config.option.collectonly:
@@ -46,6 +54,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             gate.start_checkov(session.config)
         except pytest.UsageError:
             pass  # the root conftest already stopped the run with this error at collection
+    else:
+        gate.stop_checkov(session.config)  # no test needs checkov: do not leave its interpreter waiting
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -6,6 +6,7 @@ findings of one test (PASS included); ``conclude`` records them and fails the te
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -19,6 +20,9 @@ from policies.common import Context, repo_path
 
 _scan_key = pytest.StashKey[object]()  # Running, then Scan or CheckovError
 _exists_key = pytest.StashKey[dict]()
+_warm_key = pytest.StashKey[object]()  # a checkov_run.Warm (or None) until start_checkov hands it the plans
+_owner_key = pytest.StashKey[object]()  # under xdist: the lock held by the worker that runs checkov for all
+_RESULT = "checkov.json"  # under xdist: checkov's answer, in the run's shared directory
 
 
 def checked_envs(config: pytest.Config) -> list[str]:
@@ -31,18 +35,62 @@ def context(config: pytest.Config) -> Context:
 
 
 # ------------------------------------------------------------------------------------------------------ checkov
+#
+# One checkov run per gate run. Its interpreter starts when the run is configured (``warm_checkov``) and imports
+# checkov while the Terraform is evaluated; it gets the plans as soon as the tests are collected (``start_checkov``).
+# Under pytest-xdist one worker (the one that takes the lock first) runs it and writes its raw answer to the shared
+# directory; the others wait for the lock and read that answer, so every worker parses the same output.
+
+
+def warm_checkov(config: pytest.Config) -> None:
+    """Start checkov's interpreter now (idempotent); under xdist only in the worker that will run it."""
+    if _warm_key in config.stash or _scan_key in config.stash:
+        return
+    shared = session.shared_dir(config)
+    if shared is not None:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(shared / "checkov.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            config.stash[_warm_key] = None  # another worker runs checkov
+            return
+        if (shared / _RESULT).exists():  # a late worker: the answer is already there
+            lock.release()
+            config.stash[_warm_key] = None
+            return
+        config.stash[_owner_key] = lock
+    config.stash[_warm_key] = checkov_run.warm()
+    config.add_cleanup(lambda: _stop_warm(config))
+
+
+def _stop_warm(config: pytest.Config) -> None:
+    warm = config.stash.get(_warm_key, None)
+    config.stash[_warm_key] = None
+    if warm is not None:
+        warm.stop()
+
+
+def _runs_checkov(config: pytest.Config) -> bool:
+    return session.shared_dir(config) is None or _owner_key in config.stash
 
 
 def start_checkov(config: pytest.Config) -> None:
-    """Start checkov in the background (idempotent); the policy tests wait for it."""
+    """Hand the plans to checkov, which runs in the background (idempotent); the policy tests wait for it."""
     if _scan_key in config.stash:
         return
+    if not _runs_checkov(config):
+        config.stash[_scan_key] = None  # read from the worker that runs it (checkov_scan)
+        return
     models = session.models(config)
+    warm = config.stash.get(_warm_key, None)
+    config.stash[_warm_key] = None
     try:
         project = session.contract(config).project
         config.stash[_scan_key] = checkov_run.start(
             {e: models[e] for e in checked_envs(config)}, extra_dirs=project.check_dirs,
-            settings={"CODEDETECT_HEALTH_CHECK_PATH": project.health_check_path})
+            settings={"CODEDETECT_HEALTH_CHECK_PATH": project.health_check_path}, warm=warm)
     except CheckovError as err:
         config.stash[_scan_key] = err
     except Exception as err:  # noqa: BLE001 - failing to prepare checkov's input is an ERROR finding, not a crash
@@ -53,23 +101,90 @@ def checkov_scan(config: pytest.Config) -> Scan:
     """The run's checkov results; raises CheckovError when checkov could not give a complete answer."""
     start_checkov(config)
     state = config.stash[_scan_key]
-    if isinstance(state, Running):
+    if state is None:
+        state = _shared_answer(config)
+    elif isinstance(state, Running):
+        state = _finish(config, state)
+    if isinstance(state, Scan):
         try:
-            state = state.wait()
             _verify_custom_checks(state, config)
         except CheckovError as err:
             state = err
-        config.stash[_scan_key] = state
+    config.stash[_scan_key] = state
     if isinstance(state, CheckovError):
         raise state
     return state
 
 
+def _finish(config: pytest.Config, running: Running) -> Scan | CheckovError:
+    """Wait for checkov; under xdist, publish its raw answer to the other workers and release the lock."""
+    try:
+        answer: dict = dict(zip(("returncode", "stdout", "stderr"), running.output(), strict=True))
+    except CheckovError as err:
+        answer = {"error": str(err)}
+    _publish(config, answer)
+    return _read(answer, running.names)
+
+
+def _publish(config: pytest.Config, answer: dict) -> None:
+    lock = config.stash.get(_owner_key, None)
+    if lock is None:
+        return
+    shared = session.shared_dir(config)
+    partial = shared / (_RESULT + ".partial")
+    partial.write_text(json.dumps(answer))
+    partial.replace(shared / _RESULT)
+    lock.release()
+    del config.stash[_owner_key]
+
+
+def _read(answer: dict, names: dict[str, str]) -> Scan | CheckovError:
+    if "error" in answer:
+        return CheckovError(answer["error"])
+    try:
+        return checkov_run.result(answer["returncode"], answer["stdout"], answer["stderr"], names)
+    except CheckovError as err:
+        return err
+
+
+def _shared_answer(config: pytest.Config) -> Scan | CheckovError:
+    """Another worker's checkov answer; if that worker ended without one, this worker runs checkov itself."""
+    from filelock import FileLock
+
+    shared = session.shared_dir(config)
+    with FileLock(str(shared / "checkov.lock")):
+        names = checkov_run.file_names(checked_envs(config))
+        if (shared / _RESULT).exists():
+            return _read(json.loads((shared / _RESULT).read_text()), names)
+        del config.stash[_scan_key]
+        config.stash[_owner_key] = _Held()
+        start_checkov(config)
+        state = config.stash[_scan_key]
+        return _finish(config, state) if isinstance(state, Running) else state
+
+
+class _Held:
+    """Stands for a lock this worker holds in a ``with`` block: publishing must not release it."""
+
+    def release(self) -> None:
+        pass
+
+
 def stop_checkov(config: pytest.Config) -> None:
+    """At the end of the run: under xdist the worker running checkov still publishes its answer (other workers
+    may be waiting for it); otherwise a checkov nobody waited for (-x, -k, interrupt) is stopped."""
     state = config.stash.get(_scan_key, None)
     if isinstance(state, Running):
-        state.stop()
-        config.stash[_scan_key] = CheckovError("stopped before its results were read")
+        if _owner_key in config.stash:
+            config.stash[_scan_key] = _finish(config, state)
+        else:
+            state.stop()
+            config.stash[_scan_key] = CheckovError("stopped before its results were read")
+    lock = config.stash.get(_owner_key, None)
+    if lock is not None:  # it never started checkov: let another worker run it
+        lock.release()
+        del config.stash[_owner_key]
+    _stop_warm(config)
 
 
 def _verify_custom_checks(scan: Scan, config: pytest.Config) -> None:

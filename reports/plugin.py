@@ -10,12 +10,20 @@ or errored without recording a finding that is not a pass, a collection error, a
 each become an ERROR (or FAIL) finding, so a failing run can never produce a green report.
 
 A run of only the project's own tests (``pytest tests``) writes no reports unless ``--report-dir`` is given.
+
+Under pytest-xdist (``-n``) each worker follows its own tests and sends what it recorded to the controller at
+its end (``workeroutput``); the controller puts the tests back in collection order, so the reports are the same
+as a serial run's. The controller also makes the directory the workers share for work done once per run
+(``core.session.once``, the checkov run).
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field, replace
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,9 +78,37 @@ def _self_test_run(config: pytest.Config) -> bool:
     return bool(paths) and all(p == tests_dir or tests_dir in p.parents for p in paths)
 
 
+_shared_key = pytest.StashKey[str]()
+
+
+def _shared(config: pytest.Config) -> str:
+    """xdist controller: one private directory per run, shared by its workers (removed at the end)."""
+    if _shared_key not in config.stash:
+        config.stash[_shared_key] = tempfile.mkdtemp(prefix="codedetect-xdist-")
+        config.add_cleanup(lambda: shutil.rmtree(config.stash[_shared_key], ignore_errors=True))
+    return config.stash[_shared_key]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    node.workerinput["codedetect_shared"] = _shared(node.config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """xdist controller of a gate run: evaluate the Terraform here, before the workers start, so bad input stops
+    the run with one line (a worker's usage error would be an xdist internal error) and no worker evaluates."""
+    from core import session as suite
+
+    config = session.config
+    controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+    if controller and not _self_test_run(config):
+        suite.share_models(config, Path(_shared(config)))
+
+
 @pytest.hookimpl(tryfirst=True)  # before junitxml reads config.option.xmlpath
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):  # xdist worker: the controller writes the reports
+    if hasattr(config, "workerinput"):  # xdist worker: it relays its findings, the controller writes the reports
+        config.pluginmanager.register(ReportWriter(config, None, None, relay=True), "codedetect-reports")
         return
     given = config.getoption("--report-dir")
     if given is None and _self_test_run(config):
@@ -91,8 +127,11 @@ def pytest_configure(config: pytest.Config) -> None:
 class ReportWriter:
     """Follows the run (findings per test, outcomes, collection errors) and writes every report at the end."""
 
-    def __init__(self, config: pytest.Config, report_dir: Path, history_dir: Path):
+    def __init__(self, config: pytest.Config, report_dir: Path | None, history_dir: Path | None,
+                 relay: bool = False):
         self.config = config
+        self.relay = relay  # an xdist worker: send everything to the controller instead of writing
+        self.relayed: list[dict] = []  # the controller: what each worker sent
         self.report_dir = report_dir
         self.history_dir = history_dir
         self.started = datetime.now(UTC)
@@ -154,8 +193,16 @@ class ReportWriter:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid in self.tests:
-            self.tests[report.nodeid].reports.append(report)
+        # setdefault: under xdist a crashed worker's test is reported without a logstart
+        self.tests.setdefault(report.nodeid, _Test(nodeid=report.nodeid, first=len(session.recorded(self.config))))
+        self.tests[report.nodeid].reports.append(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """xdist controller: a worker ended; keep what it recorded."""
+        data = (getattr(node, "workeroutput", None) or {}).get("codedetect")
+        if data:
+            self.relayed.append(json.loads(data))
 
     def _describe(self, item: pytest.Item, t: _Test) -> None:
         """What a failure of this test is about: the contract row (and env) in its parameters, else the test id."""
@@ -176,20 +223,73 @@ class ReportWriter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         self.written = True
+        if self.relay:
+            self.config.workeroutput["codedetect"] = json.dumps(self._relay(), default=str)
+            return
         write_reports(self, int(exitstatus))
 
     def pytest_unconfigure(self) -> None:
         """pytest skips sessionfinish when sessionstart raised (a usage error): write the reports here."""
-        if not self.written:
+        if not self.written and not self.relay:
             self.written = True
             status = self.session.exitstatus if self.session is not None else pytest.ExitCode.INTERNAL_ERROR
             write_reports(self, int(status))
+
+    def _relay(self) -> dict:
+        """What this xdist worker recorded, for the controller (plain JSON)."""
+        recorded = session.recorded(self.config)
+        tests = {}
+        for t in self.tests.values():
+            d = {k: getattr(t, k) for k in _RELAYED}
+            d["last"] = t.last if t.last >= 0 else len(recorded)
+            d["raised"] = [_to_wire(f) for f in t.raised]
+            tests[t.nodeid] = d
+        order = [item.nodeid for item in getattr(self.session, "items", None) or ()]
+        return {"order": order, "findings": [_to_wire(f) for f in recorded], "tests": tests}
+
+    def merged(self) -> list[Finding]:
+        """The controller's recorded findings: the workers' tests in collection order, each with its findings
+        (then any recorded outside a test), as a serial run records them."""
+        order: dict[str, int] = {}
+        own: dict[str, list[Finding]] = {}
+        loose: list[Finding] = []
+        for part in self.relayed:
+            for nodeid in part["order"]:
+                order.setdefault(nodeid, len(order))
+            found = [_from_wire(d) for d in part["findings"]]
+            covered: set[int] = set()
+            for nodeid, d in part["tests"].items():
+                t = self.tests.setdefault(nodeid, _Test(nodeid=nodeid, first=0))
+                for key in _RELAYED[2:]:
+                    setattr(t, key, d[key])
+                t.raised = [_from_wire(f) for f in d["raised"]]
+                own[nodeid] = found[d["first"]:d["last"]]
+                covered.update(range(d["first"], d["last"]))
+            loose += [f for i, f in enumerate(found) if i not in covered]
+        self.tests = dict(sorted(self.tests.items(), key=lambda kv: order.get(kv[0], len(order))))
+        recorded: list[Finding] = []
+        for nodeid, t in self.tests.items():
+            t.first = len(recorded)
+            recorded += own.get(nodeid, [])
+            t.last = len(recorded)
+        return recorded + loose
 
     def _source_root(self) -> Path:
         tf_dir = _tf_dir(self.config)
         if tf_dir is None or tf_dir == ROOT or ROOT in tf_dir.parents:
             return ROOT
         return tf_dir.parent  # a copy of terraform/ elsewhere: its files read as terraform/<file>.tf
+
+
+_RELAYED = ("first", "last", "kind", "check", "env", "file", "line", "live", "message", "crashed")
+
+
+def _to_wire(f: Finding) -> dict:
+    return {**asdict(f), "status": f.status.value}
+
+
+def _from_wire(d: dict) -> Finding:
+    return Finding(**{**d, "status": Status(d["status"])})
 
 
 def _short(text: str) -> str:
@@ -260,7 +360,7 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
     config = writer.config
     source_root = writer._source_root()
     tf_dir = _tf_dir(config)
-    recorded = session.recorded(config)
+    recorded = writer.merged() if writer.relayed else session.recorded(config)
     findings = [replace(f, file=_relative(f.file, source_root, tf_dir)) for f in recorded]
     findings = [replace(f, actual="(redacted)") if f.kind == "secret" and isinstance(f.actual, str) else f
                 for f in findings]
