@@ -52,6 +52,7 @@ sandbox: $(VENV)/.installed
 ## Benchmarks (gate vs plain checkov, scale, live API calls) into reports/bench.json; QUICK=1 for a smoke run.
 bench: venvs
 	$(VENV)/bin/python -m bench.run $(if $(QUICK),--quick)
+	$(VENV)/bin/python bench/bench_exact.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

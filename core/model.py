@@ -30,7 +30,7 @@ from typing import Any
 
 from core import dynamic, hcl, loading, templates, unknowns
 from core.errors import SuiteError
-from core.redact import SENSITIVE, Secret, register  # noqa: F401 - SENSITIVE: the marker every Secret prints as
+from core.redact import SENSITIVE, Secret, register  # SENSITIVE: the marker every Secret prints as
 
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "id", "__tfmeta"}
 _UNKNOWN_RE = re.compile(r"^\$\{.*\}$", re.S)
@@ -833,14 +833,22 @@ def _tfvars_values(path: Path, names: set[str]) -> set[str]:
 
 # --------------------------------------------------------------------------- plan JSON
 
+_HASH_RE = re.compile(r"^[0-9a-f]{40}$")
+_LOCAL_REFS = ("var.", "local.", "each.", "count.", "path.", "terraform.", "self.")
 
-def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike | None = None) -> EnvModel:
-    """Read a real ``terraform show -json`` plan (format 0.x/1.x) as one environment's model.
 
-    Values Terraform marks unknown become ``"${unknown}"``; values it marks sensitive become
-    ``SENSITIVE``. When ``tf_dir`` is given, each resource gets the file and line of its block there.
-    """
-    path = Path(path)
+def hidden(value: Any) -> Secret:
+    """A sensitive value of a plan as the model holds it: a ``Secret`` (core/redact.py), printed only as the
+    marker and compared with another Secret by a keyed digest, so equal secrets compare equal and different
+    ones differ while nothing derived from either is ever shown."""
+    return Secret(value)
+
+
+def is_sensitive(value: Any) -> bool:
+    return isinstance(value, Secret) or (isinstance(value, str) and value == SENSITIVE)
+
+
+def _read_plan(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
@@ -856,45 +864,152 @@ def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike |
     if major not in ("0", "1"):
         raise SuiteError(f"plan format_version {doc['format_version']} is not supported (0.x and 1.x are)",
                          path=str(path))
+    return doc
 
+
+def _config_blocks(module: dict, prefix: str = "", directory: str = "") -> dict[str, tuple[dict, str]]:
+    """Every resource block of the configuration, root and child modules (``module_calls``):
+    ``module.a.aws_b.c`` (no instance keys) -> (its expressions, the module's directory under the root)."""
+    out = {f"{prefix}{c['address']}": (c.get("expressions") or {}, directory) for c in module.get("resources", [])}
+    for name, call in (module.get("module_calls") or {}).items():
+        source = str(call.get("source") or "")
+        child_dir = os.path.normpath(os.path.join(directory, source)) if source.startswith(".") else ""
+        out.update(_config_blocks(call.get("module") or {}, f"{prefix}module.{name}.", child_dir))
+    return out
+
+
+def load_plan(path: str | os.PathLike, env: EnvSpec, tf_dir: str | os.PathLike | None = None,
+              fast: EnvModel | None = None, source: str | None = None) -> EnvModel:
+    """Read a real ``terraform show -json`` plan (format 0.x/1.x) as one environment's model.
+
+    - every resource Terraform plans, in the root and in child modules, and every data source it read
+      while planning (``prior_state``);
+    - values Terraform marks unknown become ``"${<address>}"`` when the configuration's references say
+      which resource they come from (also inside nested blocks), else ``"${unknown}"``;
+    - values it marks sensitive become labels (see ``hidden``): compared, never revealed;
+    - attributes a provider stores as a SHA-1 (``user_data``) get their text back when the text the
+      configuration gives (a constant, or the evaluated HCL of ``tf_dir`` / ``fast``) has that very hash;
+      otherwise the hash stays, so a difference is never hidden.
+    When ``tf_dir`` is given, each resource gets the file and line of its block there.
+    """
+    path = Path(path)
+    doc = _read_plan(path)
     changes = {c["address"]: c for c in doc.get("resource_changes", [])}
-    sources = _source_index(tf_dir)
-    root_config = (doc.get("configuration") or {}).get("root_module") or {}
-    expressions = {c["address"]: c.get("expressions") or {} for c in root_config.get("resources", [])}
-    configured = {a: frozenset(e) for a, e in expressions.items()}
+    config_blocks = _config_blocks((doc.get("configuration") or {}).get("root_module") or {})
+    sources = _source_index(tf_dir, {d for _e, d in config_blocks.values() if d})
     resources: dict[str, Resource] = {}
+    fast_model: list[EnvModel | None] = [fast] if fast is not None else []
 
-    def walk(module: dict) -> None:
+    def fast_values(address: str) -> Mapping[str, Any]:
+        if not fast_model:
+            try:
+                fast_model.append(load_hcl(tf_dir, env) if tf_dir else None)
+            except SuiteError:
+                fast_model.append(None)  # the fast evaluator refuses this code: hashes stay hashes
+        model = fast_model[0]
+        r = model.resources.get(address) if model else None
+        return r.values if r else {}
+
+    def add(r: dict, unknown: Any, sensitive: Any) -> None:
+        address = r["address"]
+        block = _config_address(address)
+        expressions, _directory = config_blocks.get(block, ({}, ""))
+        values = _mask(r.get("values") or {}, unknown or {}, sensitive or {})
+        values = _with_references(values, expressions, _module_prefix(address))
+        if _has_unknown(values):  # what the configuration cannot name: the fast evaluator's expression, if any
+            values = _fill_unknowns(values, fast_values(address))
+        for key, value in list(values.items()):
+            if isinstance(value, str) and _HASH_RE.match(value) and key in expressions:
+                values[key] = _unhash(value, (expressions[key] or {}).get("constant_value"),
+                                      lambda key=key: fast_values(address).get(key))
+        file, line = sources.get(block, (str(path), 0))
+        resources[address] = Resource(address=address, mode=r.get("mode", "managed"), type=r["type"],
+                                      name=r["name"], values=values, file=file, line=line,
+                                      configured=frozenset(expressions) if block in config_blocks else None)
+
+    def walk(module: dict, state: bool = False) -> None:
         for r in module.get("resources", []):
-            address = r["address"]
-            change = changes.get(address, {}).get("change", {})
-            values = _mask(r.get("values") or {}, change.get("after_unknown") or {},
-                           r.get("sensitive_values") or change.get("after_sensitive") or {})
-            values = _with_references(values, expressions.get(_config_address(address)) or {})
-            file, line = sources.get(_config_address(address), (str(path), 0))
-            config_address = _config_address(address)
-            resources[address] = Resource(address=address, mode=r.get("mode", "managed"), type=r["type"],
-                                          name=r["name"], values=values, file=file, line=line,
-                                          configured=configured.get(config_address)
-                                          if not address.startswith("module.") else None)
+            if state and (r.get("mode") != "data" or r["address"] in resources):
+                continue  # prior state: only the data sources read during plan
+            change = changes.get(r["address"], {}).get("change", {})
+            add(r, None if state else change.get("after_unknown"),
+                r.get("sensitive_values") or ({} if state else change.get("after_sensitive")))
         for child in module.get("child_modules", []):
-            walk(child)
+            walk(child, state)
 
     walk((doc.get("planned_values") or {}).get("root_module") or {})
+    walk(((doc.get("prior_state") or {}).get("values") or {}).get("root_module") or {}, state=True)
     variables = {}
     config_vars = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
     for name, v in (doc.get("variables") or {}).items():
         sens = bool(config_vars.get(name, {}).get("sensitive"))
-        value = Secret(v.get("value")) if sens else v.get("value")
-        variables[name] = Variable(name=name, value=value, sensitive=sens,
-                                   has_default="default" in config_vars.get(name, {}), file=str(path), line=0)
+        file, line = sources.get(f"var.{name}", (str(path), 0))
+        variables[name] = Variable(name=name, value=hidden(v.get("value")) if sens else v.get("value"),
+                                   sensitive=sens, has_default="default" in config_vars.get(name, {}),
+                                   file=file, line=line)
     outputs = {}
     for name, o in ((doc.get("planned_values") or {}).get("outputs") or {}).items():
         sens = bool(o.get("sensitive"))
-        outputs[name] = Output(name=name, value=Secret(o.get("value")) if sens else o.get("value"),
-                               sensitive=sens, file=str(path), line=0)
-    return EnvModel(env=env, source=f"plan:{path}", root=str(tf_dir or path.parent), resources=resources,
-                    variables=variables, outputs=outputs, default_tags=_plan_default_tags(doc, resources))
+        file, line = sources.get(f"output.{name}", (str(path), 0))
+        outputs[name] = Output(name=name, value=hidden(o.get("value")) if sens else o.get("value"), sensitive=sens,
+                               file=file, line=line)
+    return EnvModel(env=env, source=source or f"plan:{path}", root=str(tf_dir or path.parent),
+                    resources=resources, variables=variables, outputs=outputs,
+                    default_tags=_plan_default_tags(doc, resources))
+
+
+def _has_unknown(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any(_has_unknown(v) for v in values.values())
+    if isinstance(values, list):
+        return any(_has_unknown(v) for v in values)
+    return values == "${unknown}"
+
+
+def _has_expression(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any(_has_expression(v) for v in values.values())
+    if isinstance(values, list):
+        return any(_has_expression(v) for v in values)
+    return is_unknown(values)
+
+
+def _fill_unknowns(values: Any, fast: Any) -> Any:
+    """A value the plan only knows after apply, and whose configuration names no resource (``each.value.x``,
+    a local), is what the HCL says it is computed from (``${aws_lb_target_group.app["green"]}``) when the fast
+    evaluator has an expression at the same path: never one ``${unknown}`` equal in every environment."""
+    if values == "${unknown}":  # a whole map or list unknown: the fast one, when it holds an expression
+        return fast if is_unknown(fast) or (isinstance(fast, (dict, list)) and _has_expression(fast)) else values
+    if isinstance(values, dict) and isinstance(fast, Mapping):
+        return {k: _fill_unknowns(v, fast.get(k)) for k, v in values.items()}
+    if isinstance(values, list) and isinstance(fast, list) and len(values) == len(fast):
+        return [_fill_unknowns(v, f) for v, f in zip(values, fast, strict=True)]
+    return values
+
+
+def _unhash(value: str, constant: Any, fast_value) -> str:
+    """The text behind a provider's SHA-1 of an attribute, when a candidate text has exactly that hash."""
+    import base64
+    import binascii
+    import hashlib
+
+    def sha1(text: str) -> str:
+        try:  # the aws provider hashes the decoded bytes of base64 text
+            data = base64.b64decode(text, validate=True) if text else b""
+        except (binascii.Error, ValueError):
+            data = text.encode()
+        return hashlib.sha1(data).hexdigest()  # noqa: S324 - the provider's hash, compared, not a protection
+
+    for candidate in (constant, fast_value()):
+        if isinstance(candidate, str) and not is_unknown(candidate) and sha1(candidate) == value:
+            return candidate
+    return value
+
+
+def _module_prefix(address: str) -> str:
+    """'module.a["x"].module.b.aws_c.d[0]' -> 'module.a["x"].module.b.' (references inside it are relative)."""
+    m = re.match(r'^((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)', address)
+    return m.group(1) if m else ""
 
 
 def _plan_default_tags(doc: dict, resources: dict[str, Resource]) -> dict[str, str]:
@@ -913,30 +1028,51 @@ def _plan_default_tags(doc: dict, resources: dict[str, Resource]) -> dict[str, s
 
 
 def _config_address(address: str) -> str:
-    """module.a["x"].aws_b.c[0] -> aws_b.c (the block in the root module's source)."""
-    parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
-    while parts and parts[0] == "module":
-        parts = parts[2:]
-    return ".".join(parts)
+    """module.a["x"].aws_b.c[0] -> module.a.aws_b.c (the block in the configuration)."""
+    return re.sub(r"\[[^\]]*\]", "", address)
 
 
-def _source_index(tf_dir) -> dict[str, tuple[str, int]]:
+def _source_index(tf_dir, module_dirs: set[str] = frozenset()) -> dict[str, tuple[str, int]]:
     """Block address -> (file, line) from the raw source, to point plan findings at the .tf file."""
     if not tf_dir:
         return {}
     index = {}
     for tf in sorted(Path(tf_dir).glob("*.tf")):
-        for lineno, line in enumerate(tf.read_text().splitlines(), 1):
-            m = re.match(r'\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', line)
-            if m:
-                key = ("data." if m.group(1) == "data" else "") + f"{m.group(2)}.{m.group(3)}"
-                index[key] = (tf.name, lineno)
+        index.update(_block_lines(tf, tf.name))
+    return index | _module_source_index(Path(tf_dir), module_dirs)
+
+
+def _block_lines(tf: Path, name: str) -> dict[str, tuple[str, int]]:
+    index = {}
+    for lineno, line in enumerate(tf.read_text().splitlines(), 1):
+        m = re.match(r'\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', line)
+        if m:
+            key = ("data." if m.group(1) == "data" else "") + f"{m.group(2)}.{m.group(3)}"
+            index[key] = (name, lineno)
+        m = re.match(r'\s*(variable|output)\s+"([^"]+)"', line)
+        if m:
+            index[("var." if m.group(1) == "variable" else "output.") + m.group(2)] = (name, lineno)
+    return index
+
+
+def _module_source_index(tf_dir: Path, module_dirs: set[str]) -> dict[str, tuple[str, int]]:
+    """Blocks of local child modules, keyed by their address from the root (``module.x.aws_y.z``)."""
+    index: dict[str, tuple[str, int]] = {}
+    if not module_dirs:
+        return index
+    for tf in sorted(tf_dir.glob("*.tf")):  # module "x" { source = "./dir" } in the root
+        for m in re.finditer(r'module\s+"([^"]+)"\s*\{[^}]*?source\s*=\s*"(\.[^"]*)"', tf.read_text(), re.S):
+            directory = os.path.normpath(m.group(2))
+            for child in sorted((tf_dir / directory).glob("*.tf")):
+                rel_name = os.path.join(directory, child.name)
+                for key, where in _block_lines(child, rel_name).items():
+                    index[f"module.{m.group(1)}.{key}"] = where
     return index
 
 
 def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
     if sensitive is True:
-        return Secret(values)
+        return hidden(values)
     if unknown is True:
         return "${unknown}"
     if isinstance(values, dict):
@@ -950,36 +1086,51 @@ def _mask(values: Any, unknown: Any, sensitive: Any) -> Any:
     return values
 
 
-def _with_references(values: Any, expr: Any) -> Any:
+def _is_expression(expr: Any) -> bool:
+    """A configuration expression (``references`` / ``constant_value``), not a map of a block's attributes."""
+    return isinstance(expr, dict) and bool(expr) and set(expr) <= {"references", "constant_value"}
+
+
+def _from_references(expr: Any, prefix: str) -> str | None:
+    """``${<address>}`` of the resource an expression reads (several: ``${a | b}``); None if it reads none."""
+    refs = [r for r in (expr or {}).get("references") or [] if not r.startswith(_LOCAL_REFS)]
+    found = list(dict.fromkeys(prefix + _resource_of(r) for r in refs))
+    # "aws_x.y[0].id" and "aws_x.y" both name aws_x.y's instances: keep the most specific of each resource
+    found = [a for a in found if not any(b != a and b.startswith(a + "[") for b in found)]
+    return "${" + " | ".join(found) + "}" if found else None
+
+
+def _with_references(values: Any, expr: Any, prefix: str = "", flat: Any = None) -> Any:
     """A value known only after apply becomes ``${<address>}`` when the configuration says which
-    resource it comes from (``references``: most specific first, the resource's address last)."""
-    if values == "${unknown}" and isinstance(expr, dict):
-        refs = [r for r in expr.get("references") or [] if not r.startswith(("var.", "local.", "each.", "count."))]
-        if refs:
-            return "${" + _resource_of(refs[-1]) + "}"
-        return values
-    if isinstance(values, dict) and isinstance(expr, dict):
-        return {k: _with_references(v, expr.get(k)) for k, v in values.items()}
+    resource it comes from. ``flat``: the one expression an enclosing attribute was written with
+    (a block-like attribute such as a security group's ``ingress``, or a whole list), whose references
+    are all the configuration says about the values inside it."""
+    if _is_expression(expr) and isinstance(values, (dict, list)):
+        flat, expr = expr, None
+    if values == "${unknown}":
+        return _from_references(expr if _is_expression(expr) else flat, prefix) or values
+    if isinstance(values, dict):
+        sub = expr if isinstance(expr, dict) else {}
+        return {k: _with_references(v, sub.get(k), prefix, flat) for k, v in values.items()}
     if isinstance(values, list):
         if isinstance(expr, list) and len(expr) == len(values):
-            return [_with_references(v, e) for v, e in zip(values, expr, strict=True)]
-        if isinstance(expr, dict) and expr.get("references"):  # one expression for the whole list
-            refs = [_resource_of(r) for r in expr["references"] if not r.startswith(("var.", "local."))]
-            refs = list(dict.fromkeys(refs))
-            if len(refs) == len(values) and all(v == "${unknown}" for v in values):
-                return ["${" + r + "}" for r in refs]
-        return [_with_references(v, expr[0] if isinstance(expr, list) and len(expr) == 1 else None)
-                for v in values]
+            return [_with_references(v, e, prefix, flat) for v, e in zip(values, expr, strict=True)]
+        if _is_expression(flat) and values and all(v == "${unknown}" for v in values):  # [a.id, b.id]
+            refs = [r for r in flat.get("references") or [] if not r.startswith(_LOCAL_REFS)]
+            found = list(dict.fromkeys(prefix + _resource_of(r) for r in refs))
+            if len(found) == len(values):
+                return ["${" + r + "}" for r in found]
+        one = expr[0] if isinstance(expr, list) and len(expr) == 1 else None
+        return [_with_references(v, one, prefix, flat) for v in values]
     return values
 
 
 def _resource_of(ref: str) -> str:
     """'aws_vpc.main.id' -> 'aws_vpc.main'; 'data.aws_x.y.value' -> 'data.aws_x.y'; keeps an index."""
     parts = ref.split(".")
-    depth = 3 if parts[0] == "data" else 2
     if parts[0] == "module":
         return ref
-    return ".".join(parts[:depth])
+    return ".".join(parts[:3 if parts[0] == "data" else 2])
 
 
 # --------------------------------------------------------------------------- entry point

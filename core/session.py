@@ -42,6 +42,7 @@ class Options:
     docs: Path
     envs: tuple[str, ...]  # environments to check ("" = all in the contract)
     plan_json: dict[str, str]
+    evaluator: str = "fast"  # fast (tfparse) | terraform (real plans) | auto (terraform when it can run here)
 
 
 _options_key = pytest.StashKey[Options]()
@@ -59,6 +60,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default: all)")
     group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH",
                     help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
+    group.addoption("--evaluator", choices=("fast", "terraform", "auto"), default="fast",
+                    help="fast: evaluate the HCL (tfparse, seconds; the pre-merge default); terraform: real "
+                         "offline plans of every environment; auto: terraform when it and the aws provider "
+                         "mirror are here, else fast")
 
 
 def options(config: pytest.Config) -> Options:
@@ -76,6 +81,7 @@ def options(config: pytest.Config) -> Options:
             docs=_docs(config.getoption("--docs"), contract_path),
             envs=tuple(config.getoption("--env")),
             plan_json=plans,
+            evaluator=config.getoption("--evaluator"),
         )
     return config.stash[_options_key]
 
@@ -137,7 +143,10 @@ def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, E
     """The models, or the one line of the SuiteError that stops the run (so xdist workers can share either)."""
     try:
         sources.check(opts.tf_dir, [opts.tf_dir / vf for e in c.environments.values() for vf in e.var_files])
-        loaded = evaluate(opts.tf_dir, c.environments)
+        exact = _exact_models(config, opts, c)  # --evaluator terraform/auto
+        rest = {n: e for n, e in c.environments.items() if n not in exact}
+        fast = evaluate(opts.tf_dir, rest) if rest else {}
+        loaded = {n: exact.get(n) or fast[n] for n in c.environments}
     except SuiteError as err:
         return str(err)
     # Redaction by taint: the literals the secret rules flag anywhere (var files outside the tf dir too)
@@ -249,6 +258,27 @@ def once(config: pytest.Config, name: str, compute: Callable[[], Any]) -> Any:
         value = compute()
         _write_atomically(done, value)
         return value
+
+
+def _exact_models(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel]:
+    """--evaluator terraform/auto: real plans of the environments no --plan-json gives (core/exact.py)."""
+    from core.exact import chosen_evaluator, exact_models
+
+    if chosen_evaluator(opts.evaluator) == "fast":
+        return {}
+    import shutil
+    import tempfile
+
+    envs = {n: e for n, e in c.environments.items() if not e.plan_json}
+    plan_dir = tempfile.mkdtemp(prefix="codedetect-plans-")
+    config.add_cleanup(lambda: shutil.rmtree(plan_dir, ignore_errors=True))
+    return exact_models(opts.tf_dir, envs, plan_dir) if envs else {}
+
+
+def evaluators(config: pytest.Config) -> dict[str, str]:
+    """Which evaluator built each environment's model (fast, terraform, plan-json); {} before models are built."""
+    kinds = {"hcl": "fast", "terraform": "terraform", "plan": "plan-json"}
+    return {n: kinds.get(m.source.split(":", 1)[0], m.source) for n, m in config.stash.get(_models_key, {}).items()}
 
 
 def record(config: pytest.Config, findings: list[Finding]) -> None:

@@ -114,7 +114,9 @@ class Workdir:
         (self.dir / OVERRIDE_NAME).write_text(override_text(self.endpoint, *self.credentials))
         (self.tmp / "cli.tfrc").write_text(
             f'provider_installation {{\n  filesystem_mirror {{\n    path = "{find_mirror()}"\n  }}\n}}\n')
-        self.run("init", "-input=false", "-backend=true", "-get=false")
+        # local modules are installed by reference; remote ones only from a copied .terraform/modules (offline)
+        get = "false" if (self.dir / ".terraform" / "modules" / "modules.json").is_file() else "true"
+        self.run("init", "-input=false", "-backend=true", f"-get={get}")
         return self
 
     def __exit__(self, *exc) -> None:

@@ -21,7 +21,7 @@ from deepdiff import DeepDiff
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
 from core.loading import var_file_names
-from core.model import SENSITIVE, UNKNOWN_INSTANCES, EnvModel, is_unknown
+from core.model import UNKNOWN_INSTANCES, EnvModel, is_sensitive, is_unknown
 
 EXISTS = ""  # the attribute path of a difference in existence
 _MISSING = object()
@@ -114,7 +114,7 @@ def comparable(model: EnvModel, contract: Contract, mixed: bool) -> dict[str, di
 def _collapse_unknown(value: Any) -> Any:
     """Unknown and sensitive values are not comparable across sources: both become one unknown
     (a list of unknowns too, since a plan marks such a list unknown as a whole)."""
-    if is_unknown(value) or value == SENSITIVE:
+    if is_unknown(value) or is_sensitive(value):
         return "${unknown}"
     if isinstance(value, list):
         items = [_collapse_unknown(v) for v in value]

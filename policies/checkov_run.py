@@ -93,19 +93,25 @@ def _mask(values, sensitive):
     return values
 
 
+def _no_empty_blocks(values):
+    """A real plan writes an absent nested block as ``[]`` (a public Route 53 zone has ``vpc: []``); checkov's
+    ``exists`` conditions count that as present (CKV2_AWS_39 then passes a public zone). Absent, as in the HCL."""
+    return {k: v for k, v in values.items() if v != []} if isinstance(values, dict) else values
+
+
 def without_secrets(doc: dict) -> dict:
     """A real plan without what checkov does not need and a secret may hide in: variable values, prior state,
-    outputs, values before the change, and every value the plan marks sensitive."""
+    outputs, values before the change, and every value the plan marks sensitive; absent blocks left out."""
     def module(m: dict) -> dict:
-        return {**m, "resources": [{**r, "values": _mask(r.get("values"), r.get("sensitive_values"))}
+        return {**m, "resources": [{**r, "values": _no_empty_blocks(_mask(r.get("values"), r.get("sensitive_values")))}
                                    for r in m.get("resources", [])],
                 "child_modules": [module(c) for c in m.get("child_modules", [])]}
 
     config = dict(doc.get("configuration") or {})
     config["root_module"] = {k: v for k, v in (config.get("root_module") or {}).items() if k != "variables"}
     changes = [{**c, "change": {**c.get("change", {}), "before": None,
-                                "after": _mask(c.get("change", {}).get("after"),
-                                               c.get("change", {}).get("after_sensitive"))}}
+                                "after": _no_empty_blocks(_mask(c.get("change", {}).get("after"),
+                                                                c.get("change", {}).get("after_sensitive")))}}
                for c in doc.get("resource_changes", [])]
     planned = {"root_module": module((doc.get("planned_values") or {}).get("root_module") or {})}
     return {"format_version": doc.get("format_version"), "terraform_version": doc.get("terraform_version"),

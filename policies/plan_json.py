@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.model import SENSITIVE, EnvModel, Resource, is_unknown, module_address
+from core.model import EnvModel, Resource, is_sensitive, is_unknown, module_address
 from policies.tagging import tags_all, takes_tags
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
@@ -63,7 +63,7 @@ def references(value: str) -> list[str]:
 
 def _split(value: Any, key: str = "") -> tuple[Any, Any, Any, Any]:
     """(known value, after_unknown, configuration expression, after_sensitive) of one model value."""
-    if value == SENSITIVE or (key and SECRET_ATTRIBUTE.search(key) and isinstance(value, str)):
+    if is_sensitive(value) or (key and SECRET_ATTRIBUTE.search(key) and isinstance(value, str)):
         refs = references(value) if is_unknown(value) else []
         return None, True, ({"references": refs} if refs else {}), True
     if is_unknown(value):

@@ -245,6 +245,8 @@ def render(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str]
     if run is not None:
         facts.insert(0, f"run {escape(run.finished)}")
         facts.append(f"pytest exit {run.exitstatus}")
+        if run.evaluators:
+            facts.append("evaluator: " + escape(", ".join(f"{env} {kind}" for env, kind in run.evaluators)))
     legend = "".join(f'<span><span class="badge {s}">{MARK[s]}</span> {s}</span>'
                      for s in ("pass", "fail", "drift", "error", "unknown", "muted"))
     parity = section(findings, PARITY_KINDS)

@@ -119,6 +119,8 @@ def build(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str],
             "live": run.live,
             "test_counts": run.counts(),
         }
+        if run.evaluators:
+            doc["run"]["evaluators"] = dict(run.evaluators)
         doc["tests"] = [{"nodeid": t.nodeid, "outcome": t.outcome, "findings": list(t.findings),
                          "message": t.message} for t in run.tests]
     return doc

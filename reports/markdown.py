@@ -72,6 +72,8 @@ def render(findings: Sequence[Finding], rows: Sequence[str], envs: Sequence[str]
         counts = run.counts()
         facts.append(f"{sum(counts.values())} tests: " +
                      (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none ran"))
+        if run.evaluators:
+            facts.append("evaluator: " + ", ".join(f"{env} {kind}" for env, kind in run.evaluators))
     by_status = count_by_status(findings)
     facts.append("findings: " + ", ".join(f"{n} {k}" for k, n in by_status.items() if n) if findings
                  else "no findings")

@@ -416,7 +416,8 @@ def collect(writer: ReportWriter, exitstatus: int) -> tuple[list[Finding], RunIn
     run = RunInfo(started=writer.started.isoformat(timespec="seconds"),
                   finished=datetime.now(UTC).isoformat(timespec="seconds"), exitstatus=exitstatus,
                   args=tuple(config.invocation_params.args), tf_dir=str(tf_dir or ""),
-                  source_root=str(source_root), live=live, tests=tuple(results), derived=tuple(derived))
+                  source_root=str(source_root), live=live, tests=tuple(results), derived=tuple(derived),
+                  evaluators=tuple(sorted(session.evaluators(config).items())))
     return findings, run
 
 

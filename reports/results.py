@@ -43,6 +43,7 @@ class RunInfo:
     live: bool = False  # live tests ran (not only skipped): this run is an audit
     tests: tuple[Outcome, ...] = ()
     derived: tuple[int, ...] = ()  # findings made from a failed test's outcome (it recorded no failing one)
+    evaluators: tuple[tuple[str, str], ...] = ()  # (environment, fast | terraform | plan-json) per model built
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from core.model import SENSITIVE, EnvSpec, is_unknown, load_plan
+from core.model import EnvSpec, is_sensitive, is_unknown, load_plan
+from tests.exact.plans import needs_terraform
 from tests.helpers import ROOT
 
 PLANS = ROOT / "tests" / "fixtures" / "plan-json"
@@ -13,14 +14,16 @@ ENV = EnvSpec("staging", "staging")
 
 
 def planned_addresses(doc: dict) -> set[str]:
+    """Every resource the plan plans, and every data source it read while planning (in prior_state)."""
     found = set()
 
-    def walk(module):
-        found.update(r["address"] for r in module.get("resources", []))
+    def walk(module, data_only=False):
+        found.update(r["address"] for r in module.get("resources", []) if not data_only or r["mode"] == "data")
         for child in module.get("child_modules", []):
-            walk(child)
+            walk(child, data_only)
 
     walk(doc["planned_values"]["root_module"])
+    walk(((doc.get("prior_state") or {}).get("values") or {}).get("root_module") or {}, data_only=True)
     return found
 
 
@@ -62,7 +65,7 @@ def test_sensitive_values_never_enter_the_model():
     sensitive_outputs = {k for k, o in doc["planned_values"]["outputs"].items() if o.get("sensitive")}
     assert sensitive_outputs
     for name in sensitive_outputs:
-        assert model.outputs[name].value == SENSITIVE
+        assert is_sensitive(model.outputs[name].value)
 
 
 def test_sensitive_resource_attributes_are_masked(tmp_path):
@@ -73,7 +76,7 @@ def test_sensitive_resource_attributes_are_masked(tmp_path):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(doc))
     model = load_plan(path, ENV)
-    assert model.resources[resource["address"]].values["password"] == SENSITIVE
+    assert is_sensitive(model.resources[resource["address"]].values["password"])
     assert "hunter2" not in repr(model)
 
 
@@ -99,61 +102,57 @@ def test_the_fixtures_are_the_shared_ones():
 
 
 # --------------------------------------------------------------------------- --plan-json in the gate
+# Real plans, made here by real Terraform (offline, moto for data sources): tests/exact/plans.py.
 
 
-def write_plan(tf_dir, env_name: str, path, mutate_values=None):
-    """Stand-in for `terraform show -json` of one environment of terraform/ (terraform itself cannot be
-    installed here): the evaluated model in plan format, with every configured attribute listed in
-    `configuration` and the root variables and outputs, as Terraform writes them."""
-    from core.contract import load_contract
-    from core.model import load
-    from policies.plan_json import plan_json
-    from tests.helpers import CONTRACT
+@pytest.mark.slow
+@needs_terraform
+@pytest.mark.xfail(strict=True, reason="known limit: a real plan compared with HCL (one environment from "
+                   "--plan-json, the other evaluated) differs in the provider defaults of nested blocks "
+                   "(route[0].nat_gateway_id '' vs absent); give every environment a plan, or --evaluator terraform")
+def test_gate_passes_with_a_real_plan_for_staging_only():
+    from tests.exact.plans import bundled_plans
+    from tests.helpers import run_pytest
 
-    model = load(tf_dir, load_contract(CONTRACT, tf_dir).environments[env_name])
-    doc = plan_json(model)
-    for block in doc["configuration"]["root_module"]["resources"]:
-        instance = next(r for a, r in model.resources.items() if a.split("[")[0] == block["address"])
-        for key in instance.values:
-            block["expressions"].setdefault(key, {})
-    doc["variables"] = {n: {"value": v.value} for n, v in model.variables.items() if not v.sensitive}
-    doc["planned_values"]["outputs"] = {n: {"sensitive": o.sensitive, "value": o.value}
-                                        for n, o in model.outputs.items()}
-    for resource in doc["planned_values"]["root_module"]["resources"]:
-        (mutate_values or (lambda r: None))(resource)
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def test_gate_passes_with_a_plan_for_staging(tmp_path):
-    from tests.helpers import TF_DIR, run_pytest
-
-    plan = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json")
-    result = run_pytest("parity", "-q", "--plan-json", f"staging={plan}")
+    result = run_pytest("parity", "-q", "--plan-json", f"staging={bundled_plans().paths['staging']}")
     assert result.returncode == 0, result.output
 
 
+@pytest.mark.slow
+@needs_terraform
 def test_gate_reads_the_plan_not_the_hcl(tmp_path):
-    """The HCL says t3.micro; the plan for staging says t3.small: the plan is what is checked."""
-    from tests.helpers import TF_DIR, run_pytest
+    """The HCL says t3.micro; the real plan for staging (of a copy whose staging.tfvars says t3.small) says
+    t3.small: the plan is what is checked, only that row fails, and findings still point at the .tf source."""
+    import re
 
-    def bigger(resource):
-        if resource["type"] == "aws_instance":
-            resource["values"]["instance_type"] = "t3.small"
+    from core.contract import load_contract
+    from core.exact import exact_models
+    from tests.exact.plans import bundled_plans
+    from tests.helpers import CONTRACT, TF_DIR, copy_tf, run_pytest
 
-    plan = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json", bigger)
-    result = run_pytest("parity", "-q", "--plan-json", f"staging={plan}")
+    tf = copy_tf(tmp_path)
+    (tf / "staging.tfvars").write_text((tf / "staging.tfvars").read_text() + 'instance_type = "t3.small"\n')
+    staging = load_contract(CONTRACT, tf).environments["staging"]
+    plan = exact_models(tf, {"staging": staging}, tmp_path)["staging"].env.plan_json
+    result = run_pytest("parity", "-q", "--tf-dir", str(TF_DIR), "--plan-json", f"staging={plan}",
+                        "--plan-json", f"production={bundled_plans().paths['production']}")
     assert result.returncode == 1
-    assert "FAILED parity/test_parity.py::test_different[Instance Type]" in result.output
+    failed = set(re.findall(r"^FAILED parity/test_parity\.py::(test_\w+(?:\[[^\]]*\])?)", result.output, re.M))
+    assert failed == {"test_different[Instance Type]", "test_document[Instance Type]"}, result.output
     assert "production: t3.micro, staging: t3.small" in result.output
-    assert "terraform/compute.tf:" in result.output  # plan findings still point at the .tf source
+    assert "terraform/compute.tf:" in result.output
 
 
-def test_gate_with_plans_for_both_environments(tmp_path):
-    from tests.helpers import TF_DIR, run_pytest
+@pytest.mark.slow
+@needs_terraform
+def test_gate_with_real_plans_for_both_environments(tmp_path):
+    from tests.exact.plans import bundled_plans
+    from tests.helpers import run_pytest
 
-    staging = write_plan(TF_DIR, "staging", tmp_path / "staging.plan.json")
-    production = write_plan(TF_DIR, "production", tmp_path / "production.plan.json")
-    result = run_pytest("parity", "-q", "--plan-json", f"staging={staging}", "--plan-json",
-                        f"production={production}")
+    paths = bundled_plans().paths
+    result = run_pytest("-m", "not live", "parity", "policies", "-q", "--report-dir", str(tmp_path),
+                        "--plan-json", f"staging={paths['staging']}",
+                        "--plan-json", f"production={paths['production']}")
     assert result.returncode == 0, result.output
+    assert json.loads((tmp_path / "parity.json").read_text())["run"]["evaluators"] == {
+        "production": "plan-json", "staging": "plan-json"}
