@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.bench_live [--sizes 50,500]
 
-For each M: a fresh moto server on 127.0.0.1 (a free port) holds both environments of terraform/ (the sandbox's
-deployment) plus M extra resources per environment tagged with it (a quarter each: security groups, S3 buckets,
+One moto server on 127.0.0.1 (a free port) gets both environments of terraform/ applied by real Terraform (the
+sandbox's deployment, once per bench run); for each M its state is restored to that deployment and M extra
+resources per environment tagged with it are added (a quarter each: security groups, S3 buckets,
 CloudWatch log groups, IAM roles), then the whole live audit runs once (``LiveRun.everything()``). A botocore
 ``before-call`` handler on the audit's session counts every API call (attempts the retries repeat are not
 calls). Reported: calls in all and per environment, the operations that grew, and calls(M_max) / calls(M_min).
@@ -38,7 +39,7 @@ def _extras(endpoint: str, envs: dict[str, str], per_env: int) -> None:
     for env, tag in envs.items():
         tags = [{"Key": "Environment", "Value": tag}]
         for i in range(per_env):
-            kind, name = TYPES[i % len(TYPES)], f"bench-{env}-{i}"
+            kind, name = TYPES[i % len(TYPES)], f"bench-{env}-{per_env}-{i}"  # moto keeps bucket names globally
             if kind == "security_group":
                 ec2.create_security_group(GroupName=name, Description="bench", VpcId=vpc, TagSpecifications=[
                     {"ResourceType": "security-group", "Tags": tags}])
@@ -51,8 +52,7 @@ def _extras(endpoint: str, envs: dict[str, str], per_env: int) -> None:
                 iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Tags=tags)
 
 
-def measure(per_env: int) -> dict:
-    sys.path.insert(0, str(ROOT))
+def measure(endpoint: str, deployed: dict, per_env: int) -> dict:
     from core.contract import load_contract
     from core.session import evaluate
     from live_checks import sandbox
@@ -61,25 +61,20 @@ def measure(per_env: int) -> dict:
 
     contract = load_contract(ROOT / "parity" / "contract.yaml", ROOT / "terraform")
     models = evaluate(ROOT / "terraform", contract.environments, jobs=1)
-    server, endpoint = sandbox.start_server(0)
-    try:
-        sandbox.reset(endpoint)  # moto keeps its state per process, not per server
-        sandbox.seed(endpoint, models)
-        _extras(endpoint, {n: m.default_tags.get("Environment") or m.env.tag for n, m in models.items()}, per_env)
-        aws = AwsSession(endpoint=endpoint, region="us-east-1")
-        calls: Counter = Counter()
-        lock = threading.Lock()
+    sandbox.restore(deployed)
+    _extras(endpoint, {n: m.default_tags.get("Environment") or m.env.tag for n, m in models.items()}, per_env)
+    aws = AwsSession(endpoint=endpoint, region="us-east-1")
+    calls: Counter = Counter()
+    lock = threading.Lock()
 
-        def count(model, **_kwargs):
-            with lock:
-                calls[f"{model.service_model.service_name}:{model.name}"] += 1
+    def count(model, **_kwargs):
+        with lock:
+            calls[f"{model.service_model.service_name}:{model.name}"] += 1
 
-        aws.boto.events.register("before-call", count)
-        start = time.perf_counter()
-        findings = LiveRun(aws, models, contract, root=str(ROOT)).everything()
-        elapsed = time.perf_counter() - start
-    finally:
-        server.stop()
+    aws.boto.events.register("before-call", count)
+    start = time.perf_counter()
+    findings = LiveRun(aws, models, contract, root=str(ROOT)).everything()
+    elapsed = time.perf_counter() - start
     total = sum(calls.values())
     return {"per_env_resources": per_env, "envs": len(models), "calls": total,
             "calls_per_env": round(total / len(models), 1), "audit_s": round(elapsed, 2),
@@ -87,12 +82,27 @@ def measure(per_env: int) -> dict:
 
 
 def run(sizes: list[int], echo=print) -> dict:
-    points = []
-    for m in sizes:
-        p = measure(m)
-        echo(f"live  {m:5} extra resources per env: {p['calls']} API calls ({p['calls_per_env']} per env), "
-             f"audit {p['audit_s']:.2f} s")
-        points.append(p)
+    sys.path.insert(0, str(ROOT))
+    from live_checks import sandbox
+
+    server, endpoint = sandbox.start_server(0)
+    try:
+        sandbox.reset(endpoint)  # moto keeps its state per process, not per server
+        sandbox.deploy(endpoint)  # terraform apply of every environment, once
+        deployed = sandbox.snapshot()
+        points = [_point(measure(endpoint, deployed, m), echo) for m in sizes]
+    finally:
+        server.stop()
+    return summary(points)
+
+
+def _point(p: dict, echo) -> dict:
+    echo(f"live  {p['per_env_resources']:5} extra resources per env: {p['calls']} API calls "
+         f"({p['calls_per_env']} per env), audit {p['audit_s']:.2f} s")
+    return p
+
+
+def summary(points: list[dict]) -> dict:
     out: dict = {"points": points, "target": "calls per environment grow with resource types and pages, "
                                                "not with resources"}
     if len(points) >= 2:

@@ -115,6 +115,7 @@ def pytest_args(command: str, args: argparse.Namespace) -> list[str]:
         out += ["--env", env]
     for plan in args.plan_json:
         out += ["--plan-json", plan]
+    out += ["--evaluator", args.evaluator]
     if command == "live":
         for opt in ("aws_profile", "aws_region", "aws_endpoint", "history_dir"):
             if getattr(args, opt):
@@ -325,6 +326,8 @@ def _suite_options(p: argparse.ArgumentParser, live: bool) -> None:
                    help="check only this environment (repeatable)")
     p.add_argument("--plan-json", action="append", default=[], metavar="ENV=FILE",
                    help="use a `terraform show -json` plan for ENV instead of evaluating the HCL")
+    p.add_argument("--evaluator", choices=("fast", "terraform", "auto"), default="fast",
+                   help="fast (tfparse, default), terraform (real plans, offline), auto (terraform when available)")
     p.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
                    help=f"where the reports are written (default {DEFAULT_REPORT_DIR})")
     p.add_argument("--list-checks", action="store_true", help="list every check with its id, name and why, and exit")

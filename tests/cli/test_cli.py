@@ -158,3 +158,17 @@ def test_exit_codes_from_a_finished_run(tmp_path):
     code, lines = cli.summarise(tmp_path, 0, started=(tmp_path / "parity.json").stat().st_mtime + 60)
     assert code == 2 and "was not written by this run" in lines[0]  # a previous run's report is not read
     assert cli.summarise(tmp_path / "missing", 4) == (2, [])  # pytest printed the usage error itself
+
+
+@pytest.mark.parametrize(("given", "expected"), [((), "fast"), (("--evaluator", "terraform"), "terraform"),
+                                               (("--evaluator", "auto"), "auto")])
+def test_the_command_passes_the_evaluator_to_the_gate(given, expected):
+    args = cli.parser().parse_args(["gate", "--tf-dir", str(TF_DIR), "--contract", str(CONTRACT), *given])
+    argv = cli.pytest_args("gate", args)
+    assert argv[argv.index("--evaluator") + 1] == expected
+
+
+def test_an_unknown_evaluator_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["gate", "--evaluator", "tfparse"])
+    assert exit_.value.code == 2 and "invalid choice: 'tfparse'" in capsys.readouterr().err
