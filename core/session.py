@@ -234,6 +234,7 @@ def share_models(config: pytest.Config, shared: Path) -> None:
     _write_atomically(shared / "models.pickle", outcome)
     if isinstance(outcome, str):
         raise pytest.UsageError(outcome)
+    config.stash[_models_key] = outcome  # the controller's reports say which evaluator built each model
 
 
 def _write_atomically(path: Path, value: Any) -> None:

@@ -120,7 +120,11 @@ def start_server(port: int = 0):
     server.start()
     configure_moto()
     host, bound = server.get_host_and_port()
-    return server, f"http://{host}:{bound}"
+    endpoint = f"http://{host}:{bound}"
+    # moto keeps its backends per process and builds each once, reading its settings then: a backend another
+    # moto in this process made before configure_moto() (an IAM without AWS-managed policies) must not survive.
+    reset(endpoint)
+    return server, endpoint
 
 
 def _loopback(endpoint: str) -> None:

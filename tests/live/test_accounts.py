@@ -41,10 +41,10 @@ def test_contract_reads_the_aws_mapping(tmp_path):
 
 
 @pytest.mark.parametrize(("aws", "message"), [
-    ("{role: x}", "unknown aws keys ['role']"),
+    ("{role: x}", ":38: environments.staging.aws: unknown key 'role'"),  # the schema (core/schemas/)
     ("{external_id: x}", "external_id needs a role_arn"),
-    ("{region: [us-east-1]}", "aws region must be non-empty strings"),
-    ("[x]", "aws must be a mapping"),
+    ("{region: [us-east-1]}", ":38: environments.staging.aws.region must be a string, not a list"),
+    ("[x]", ":38: environments.staging.aws must be a mapping, not a list"),
 ])
 def test_a_bad_aws_mapping_is_one_line_with_file_and_line(tmp_path, aws, message):
     with pytest.raises(SuiteError) as err:
