@@ -132,22 +132,41 @@ def _environment(settings: dict[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "LOG_LEVEL": "WARNING", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", **(settings or {})}
 
 
-# A checkov interpreter started early: it imports checkov (most of checkov's start-up) while the suite evaluates
-# the Terraform, then reads one JSON line {"argv": [...], "cwd": ..., "env": {...}} and runs checkov as its CLI script
-# does. An empty line or end of input makes it exit without scanning.
+# A checkov interpreter started early: it imports checkov's terraform_plan runner (most of checkov's start-up)
+# while the suite evaluates the Terraform, then reads one JSON line {"files": [...], "external_checks_dirs": [...],
+# "cwd": ..., "env": {...}}, runs that runner as `checkov --framework terraform_plan -f ... --external-checks-dir
+# ...` does (no API key: every checkov policy, nothing downloaded) and prints the report as `-o json` prints it.
+# It imports only that runner, not checkov.main and its thirty other frameworks, and it skips the interpreter's
+# teardown (about a second less than a CLI run; tests/speed/test_checkov_warm.py shows it gives the CLI's answer).
+# An empty line or end of input makes it exit without scanning; any exception exits non-zero with a traceback.
 _WARM_CODE = """
 import json, os, sys, warnings
-from checkov.main import Checkov
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=SyntaxWarning)
+    from checkov.common.util.json_utils import CustomJSONEncoder
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform.plan_runner import Runner
 request = sys.stdin.readline()
 if not request.strip():
     sys.exit(0)
 request = json.loads(request)
 os.environ.update(request.get("env") or {})
 os.chdir(request["cwd"])
-sys.argv = request["argv"]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", category=SyntaxWarning)
-    sys.exit(Checkov(sys.argv[1:]).run())
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=SyntaxWarning)
+        report = Runner().run(root_folder=None, files=request["files"],
+                              external_checks_dir=request["external_checks_dirs"],
+                              runner_filter=RunnerFilter(framework=["terraform_plan"],
+                                                         include_all_checkov_policies=True, show_progress_bar=False))
+    sys.stdout.write(json.dumps(report.get_dict(), cls=CustomJSONEncoder))
+except BaseException:
+    import traceback
+    traceback.print_exc()
+    sys.stderr.flush()
+    os._exit(2)  # a crash, never "some check failed" (1)
+sys.stdout.flush()
+os._exit(0)
 """
 
 
@@ -203,9 +222,12 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs
         if warm is not None:
             warm.stop()
         raise
-    cmd = command([Path(tmp.name) / n for n in sorted(names)], checks_dir, extra_dirs)
+    files = [Path(tmp.name) / n for n in sorted(names)]
+    cmd = command(files, checks_dir, extra_dirs)
     if warm is not None:
-        proc = _hand_over(warm, cmd, tmp.name, settings or {})
+        request = {"files": [str(f) for f in files], "external_checks_dirs": [str(checks_dir), *map(str, extra_dirs)],
+                   "cwd": tmp.name, "env": settings or {}}
+        proc = _hand_over(warm, request)
         if proc is not None:
             return Running(proc, tmp, names)
     try:
@@ -218,13 +240,13 @@ def start(models: dict[str, EnvModel], checks_dir: Path = CHECKS_DIR, extra_dirs
     return Running(proc, tmp, names)
 
 
-def _hand_over(warm: Warm, cmd: list[str], cwd: str, settings: dict[str, str]) -> subprocess.Popen | None:
-    """Send the command line (and the environment variables a plain start would add) to the warm interpreter;
-    None (and it is stopped) if it is no longer waiting."""
+def _hand_over(warm: Warm, request: dict) -> subprocess.Popen | None:
+    """Send the plans, check directories and the environment variables a plain start would add to the warm
+    interpreter; None (and it is stopped) if it is no longer waiting."""
     proc = warm.proc
     if proc.poll() is None:
         try:
-            proc.stdin.write(json.dumps({"argv": cmd, "cwd": cwd, "env": settings}) + "\n")
+            proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.close()
             proc.stdin = None  # closed: communicate() must not flush it again
             return proc
@@ -266,7 +288,33 @@ def result(returncode: int, out: str, err: str, names: dict[str, str]) -> Scan:
     """A finished checkov run as a Scan; anything but a complete answer raises CheckovError."""
     if returncode not in (0, 1):  # 1 = some check failed; anything else is a crash
         raise CheckovError(f"checkov exited with code {returncode}: {_tail(err)}")
+    lost = lost_results(err, names)
+    if lost:
+        raise CheckovError("; ".join(lost))
     return parse(out, names, err)
+
+
+# checkov logs a check that raises, or an external check file that fails to import, and carries on without its
+# result (exit code and JSON as if nothing happened): each such line is a result lost, so the run is incomplete.
+_FAILED_CHECK = re.compile(r"Failed to run check (?P<check>\S+) on (?P<file>[^\s:]+):(?P<entity>\S+)")
+_UNLOADED_CHECK = re.compile(r"Cannot load external check '(?P<name>[^']*)' from (?P<path>\S+)")
+
+
+def lost_results(stderr: str, names: dict[str, str]) -> list[str]:
+    """One line per check whose result checkov dropped (see above), in order of appearance, without repeats."""
+    lost: list[str] = []
+    for line in (stderr or "").splitlines():
+        if m := _FAILED_CHECK.search(line):
+            env = names.get(Path(m["file"]).name, m["file"])
+            text = (f"checkov could not run {m['check']} on {clean_address(m['entity'])} in {env} (the check raised: "
+                    "its result is missing; run checkov with LOG_LEVEL=DEBUG)")
+        elif m := _UNLOADED_CHECK.search(line):
+            text = f"checkov could not load the check file {m['path']} (it raised on import: none of its checks ran)"
+        else:
+            continue
+        if text not in lost:
+            lost.append(text)
+    return lost
 
 
 def file_names(envs: list[str]) -> dict[str, str]:

@@ -58,12 +58,35 @@ def test_environment_without_results(monkeypatch, tmp_path):
 
 
 def test_custom_check_that_fails_to_import_is_an_error(tmp_path, models):
-    """checkov only logs a check it cannot import; the gate demands a result wherever the check has resources."""
+    """checkov only logs a check it cannot import (and exits as if all was well): the run is an ERROR naming the
+    file; and, as a second line, the gate demands a result wherever one of our checks has resources."""
     checks = tmp_path / "checks"
     shutil.copytree(checkov_run.CHECKS_DIR, checks)
     broken = checks / "ckv_cd_7_health_check_path.py"
     broken.write_text(broken.read_text().replace("from checkov.common.models.enums", "from checkov.no_such_module"))
-    scan = checkov_run.start(models, checks).wait()  # checkov itself exits as if all was well
-    assert "CKV_CD_7" not in {r.check for r in scan.results}
+    with pytest.raises(CheckovError, match=r"could not load the check file \S*/ckv_cd_7_health_check_path\.py"):
+        checkov_run.start(models, checks).wait()
+    scan = checkov_run.start(models).wait()
+    scan.results = [r for r in scan.results if r.check != "CKV_CD_7"]  # what the run returned without the file
     missing = catalog.missing_results(scan, models, checks)
     assert len(missing) == 1 and missing[0].startswith("CKV_CD_7 gave no result in staging")
+
+
+@pytest.mark.parametrize("stderr", [
+    # checkov's CLI log format, and the plain logging format of the warm interpreter
+    "2026-12-02 00:51:47,964 [MainThread  ] [ERROR]  Failed to run check CKV_AWS_91 on /tmp/x/staging.json:"
+    "aws_lb.app\nTraceback (most recent call last):\nKeyError: 'name'\n",
+    "ERROR:root:Failed to run check CKV_AWS_91 on /staging.json:aws_lb.app\nERROR:root:Failed to run check "
+    "CKV_AWS_91 on /staging.json:aws_lb.app\n",
+])
+def test_a_check_checkov_could_not_run_is_named_once(stderr):
+    names = checkov_run.file_names(["production", "staging"])
+    assert checkov_run.lost_results(stderr, names) == [
+        "checkov could not run CKV_AWS_91 on aws_lb.app in staging (the check raised: its result is missing; "
+        "run checkov with LOG_LEVEL=DEBUG)"]
+    with pytest.raises(CheckovError, match=r"could not run CKV_AWS_91 on aws_lb\.app in staging"):
+        checkov_run.result(1, json.dumps({"check_type": "terraform_plan", "results": {}}), stderr, names)
+
+
+def test_a_clean_stderr_loses_nothing():
+    assert checkov_run.lost_results("WARNING:root:something else\n", checkov_run.file_names(["staging"])) == []

@@ -30,6 +30,43 @@ def test_warm_start_gives_the_cold_start_answer(models):
     assert any(not r.passed for r in hot.results)  # the bundled terraform/ has baselined failures
 
 
+PROJECT_CHECK = """import os
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+
+class TargetGroupPath(BaseResourceCheck):
+    def __init__(self):
+        super().__init__(name="health check path as the project says", id="CKV_WARM_1",
+                         categories=[CheckCategories.CONVENTION], supported_resources=["aws_lb_target_group"])
+
+    def scan_resource_conf(self, conf):
+        wanted = os.environ.get("WARM_TEST_PATH")
+        return CheckResult.PASSED if wanted == "/health" else CheckResult.FAILED
+
+
+check = TargetGroupPath()
+"""
+
+
+@pytest.mark.slow
+def test_warm_start_runs_the_projects_checks_with_its_settings_as_the_cli_does(models, tmp_path):
+    """The warm interpreter runs checkov's plan runner itself (not its CLI): a project's own check directory and
+    the settings the checks read reach it exactly as they reach `checkov --external-checks-dir`."""
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("")
+    (checks / "warm_path.py").write_text(PROJECT_CHECK)
+    for path, passed in (("/health", True), ("/elsewhere", False)):
+        settings = {"WARM_TEST_PATH": path}
+        hot = checkov_run.start(models, extra_dirs=[checks], settings=settings, warm=checkov_run.warm()).wait()
+        cold = checkov_run.start(models, extra_dirs=[checks], settings=settings).wait()
+        assert hot.version == cold.version and hot.results == cold.results
+        own = [r for r in hot.results if r.check == "CKV_WARM_1"]
+        assert {r.env for r in own} == {"production", "staging"} and {r.passed for r in own} == {passed}
+
+
 @pytest.mark.slow
 def test_a_warm_interpreter_that_died_falls_back_to_a_cold_start(models):
     warm = checkov_run.warm()
@@ -85,3 +122,31 @@ def test_an_unused_warm_interpreter_is_stopped():
         time.sleep(0.05)
     assert warm.proc.poll() is not None
     assert config.cleanups  # and pytest's cleanup stops it even when the session never finishes
+
+
+@pytest.mark.slow
+def test_a_check_that_raises_is_an_error_not_a_missing_result(models, tmp_path):
+    """checkov logs a check that raises and carries on without its result (exit code and JSON as if nothing
+    happened): that is an ERROR naming the check, resource and environment, warm or cold."""
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("")
+    (checks / "boom.py").write_text(PROJECT_CHECK.replace('wanted = os.environ.get("WARM_TEST_PATH")',
+                                                          'raise RuntimeError("boom")'))
+    message = r"checkov could not run CKV_WARM_1 on aws_lb_target_group\.app\S* in (production|staging)"
+    for warm in (checkov_run.warm(), None):
+        with pytest.raises(CheckovError, match=message):
+            checkov_run.start(models, extra_dirs=[checks], warm=warm).wait()
+
+
+@pytest.mark.slow
+def test_a_check_file_that_cannot_be_imported_is_an_error(models, tmp_path):
+    """checkov only logs an external check that fails to import (the project's own checks have no list of ids to
+    demand results for): the run is incomplete, an ERROR naming the file."""
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("")
+    (checks / "broken.py").write_text("import not_a_module_anywhere\n" + PROJECT_CHECK)
+    for warm in (checkov_run.warm(), None):
+        with pytest.raises(CheckovError, match=r"could not load the check file \S*broken\.py"):
+            checkov_run.start(models, extra_dirs=[checks], warm=warm).wait()
