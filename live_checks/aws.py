@@ -50,13 +50,9 @@ READ_ONLY: dict[str, dict[str, str]] = {
         "DescribeTags": "elasticloadbalancing:DescribeTags",
     },
     "iam": {
-        "ListRoles": "iam:ListRoles",
+        # roles only (see _admit): trust policy, tags, inline and attached policies, profiles, for every role
+        "GetAccountAuthorizationDetails": "iam:GetAccountAuthorizationDetails",
         "ListPolicies": "iam:ListPolicies",
-        "ListRoleTags": "iam:ListRoleTags",
-        "ListRolePolicies": "iam:ListRolePolicies",
-        "GetRolePolicy": "iam:GetRolePolicy",
-        "ListAttachedRolePolicies": "iam:ListAttachedRolePolicies",
-        "ListInstanceProfilesForRole": "iam:ListInstanceProfilesForRole",
     },
     "cloudwatch": {"DescribeAlarms": "cloudwatch:DescribeAlarms", "ListDashboards": "cloudwatch:ListDashboards",
                    "ListTagsForResource": "cloudwatch:ListTagsForResource"},
@@ -241,6 +237,10 @@ class AwsSession:
                 str(n).startswith("/aws/service/") for n in (params or {}).get("Names", []))):
             raise ForbiddenOperation("ssm:GetParameters is allowed for public /aws/service/ parameters only, "
                                      "never decrypted; the request was not signed or sent")
+        if service == "iam" and operation == "GetAccountAuthorizationDetails" and (params or {}).get(
+                "Filter") != ["Role"]:
+            raise ForbiddenOperation("iam:GetAccountAuthorizationDetails is allowed with Filter=['Role'] only "
+                                     "(never users, groups or policy versions); the request was not signed or sent")
         with self._lock:
             self.calls.add((service, operation))
             self.counts[(service, operation)] += 1

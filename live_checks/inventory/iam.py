@@ -1,6 +1,9 @@
-"""IAM (global): roles by name with their trust policy, inline and attached policies, instance profiles.
+"""IAM (global): every role with its trust policy, tags, inline and attached policies and instance profiles, in
+one paginated ``GetAccountAuthorizationDetails`` (roles only), and the account's customer-managed policies.
 
-Every role's tags are read too: the tagging API never returns IAM roles, so unmanaged roles are found here.
+Every role's tags are needed (the tagging API never returns IAM roles, and unmanaged roles are found by their
+Environment tag as well as by their name), but ``ListRoles`` does not return tags: reading them role by role
+made the calls grow with the roles in the account. One paginated call gives all of it, calls grow with pages.
 """
 
 from __future__ import annotations
@@ -9,29 +12,23 @@ from core.model import EnvModel
 from live_checks.expected import refers_to
 from live_checks.inventory.base import Inventory, Observed, ref, tags
 
+PAGE_SIZE = 1000  # GetAccountAuthorizationDetails' largest MaxItems (AWS may still return fewer per page)
+
 
 class Iam(Inventory):
     service = "iam"
 
     def fetch(self) -> None:
-        roles = [r for r in self.pages("list_roles", "Roles")
-                 if not r.get("Path", "/").startswith("/aws-service-role/")]
-        wanted = self.wanted.get("aws_iam_role", set())
-
-        def details(role):
-            name = role["RoleName"]
-            role["tags"] = tags(self.pages("list_role_tags", "Tags", RoleName=name))
-            if name not in wanted:
-                return
-            role["inline"] = {p: self.call("get_role_policy", RoleName=name, PolicyName=p)["PolicyDocument"]
-                              for p in self.pages("list_role_policies", "PolicyNames", RoleName=name)}
-            role["attached"] = [p["PolicyArn"] for p in self.pages("list_attached_role_policies", "AttachedPolicies",
-                                                                   RoleName=name)]
-            role["profiles"] = [p["InstanceProfileName"] for p in self.pages(
-                "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name)]
-
-        self.each(details, roles)
-        self.roles = {r["RoleName"]: r for r in roles}
+        self.roles = {}
+        for role in self.pages("get_account_authorization_details", "RoleDetailList", Filter=["Role"],
+                               PaginationConfig={"PageSize": PAGE_SIZE}):
+            if role.get("Path", "/").startswith("/aws-service-role/"):
+                continue
+            role["tags"] = tags(role.get("Tags"))
+            role["inline"] = {p["PolicyName"]: p["PolicyDocument"] for p in role.get("RolePolicyList") or []}
+            role["attached"] = [p["PolicyArn"] for p in role.get("AttachedManagedPolicies") or []]
+            role["profiles"] = [p["InstanceProfileName"] for p in role.get("InstanceProfileList") or []]
+            self.roles[role["RoleName"]] = role
         self.policies = {p["PolicyName"]: p for p in self.pages("list_policies", "Policies", Scope="Local")}
 
     def observe(self, model: EnvModel) -> list[Observed]:
