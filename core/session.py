@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core import redact, sources
+from core import collector, redact, sources
 from core.contract import Contract, load_contract, read_yaml
 from core.errors import SuiteError
 from core.findings import Finding
@@ -169,7 +169,7 @@ def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) ->
         return {name: _load_collected(tf_dir, env) for name, env in envs.items()}
     specs = list(envs.items())
     chunks = [specs[i::jobs] for i in range(jobs) if specs[i::jobs]]  # a worker per CPU, several envs each
-    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # each thread waits on one worker process
+    with collector.paused(), ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # a thread per worker process
         done = [outcome for chunk in pool.map(lambda c: _load_in_process(tf_dir, c), chunks) for outcome in chunk]
     by_name = {outcome[0]: outcome[1] for outcome in done}
     results = {name: by_name[name] for name in envs}
@@ -204,13 +204,7 @@ def _load_in_process(tf_dir: Path, specs: list[tuple[str, EnvSpec]]) -> list[tup
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         names = ", ".join(name for name, _ in specs)
         raise RuntimeError(f"evaluating {names} in a worker process failed: {tail[0]}")
-    enabled = gc.isenabled()
-    gc.disable()  # unpickling millions of objects: the collector's passes over them were 80% of the time
-    try:
-        return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
-    finally:
-        if enabled:
-            gc.enable()
+    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output (unpickled with the collector paused)
 
 
 def _worker() -> None:
