@@ -122,9 +122,10 @@ def _has_null(value: Any) -> bool:
 
 def _raw_or_unmapped(value: Any, ids: Mapping[str, str], scope: Scope) -> bool:
     if isinstance(value, str):
-        if _RAW_REF.search(value):
+        if "${" in value and _RAW_REF.search(value):
             return True
-        return any(u not in ids and u not in scope.raw_literals for u in UUID.findall(value))
+        return value.count("-") >= 4 and any(u not in ids and u not in scope.raw_literals
+                                             for u in UUID.findall(value))
     if isinstance(value, list):
         return any(_raw_or_unmapped(v, ids, scope) for v in value)
     if isinstance(value, dict):
