@@ -27,6 +27,9 @@ _CLOSE = {"(": ")", "[": "]", "{": "}"}
 _IN_STRING = re.compile(r'[\\"\n$%]')
 _IN_EXPRESSION = re.compile(r'["<#/()\[\]{}\n]')
 _IN_TEMPLATE = re.compile(r'["<{}]')
+_STRING_START = re.compile(r'"|<<')
+_BLANK = re.compile(r"[ \t\r]*")
+_BLANK_LINES = re.compile(r"[ \t\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,13 @@ class _Reader:
         return HclSyntaxError(what, path=self.path, line=self.line(), hint="fix the HCL syntax there")
 
     def skip_space(self, newlines: bool = True) -> None:
-        s = self.s
+        s, blank = self.s, (_BLANK_LINES if newlines else _BLANK)
         while self.i < len(s):
+            self.i = blank.match(s, self.i).end()
+            if self.i >= len(s):
+                return
             c = s[self.i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.i += 1
-            elif c == "#" or s.startswith("//", self.i):
+            if c == "#" or s.startswith("//", self.i):
                 end = s.find("\n", self.i)
                 self.i = len(s) if end < 0 else end
             elif s.startswith("/*", self.i):
@@ -384,8 +388,12 @@ def _mask_strings(expr: str) -> str:
     out = list(expr)
     r = _Reader(expr, "<expr>")
     while r.i < len(expr):
+        m = _STRING_START.search(expr, r.i)
+        if m is None:
+            break
+        r.i = m.start()
         c = expr[r.i]
-        if c == '"' or (expr.startswith("<<", r.i) and _HEREDOC.match(expr, r.i)):
+        if c == '"' or _HEREDOC.match(expr, r.i):
             start = r.i
             r.string() if c == '"' else r.heredoc()
             body = expr[start:r.i]
@@ -395,9 +403,9 @@ def _mask_strings(expr: str) -> str:
                 sub.i = m.end()
                 sub.template_expression()
                 keep.update(range(m.end(), sub.i - 1))
-            for k in range(start, r.i):
-                if (k - start) not in keep:
-                    out[k] = " "
+            out[start:r.i] = " " * (r.i - start)
+            for k in keep:
+                out[start + k] = expr[start + k]
             continue
         r.i += 1
     return "".join(out)
