@@ -29,6 +29,7 @@ _IN_EXPRESSION = re.compile(r'["<#/()\[\]{}\n]')
 _IN_TEMPLATE = re.compile(r'["<{}]')
 _STRING_START = re.compile(r'"|<<')
 _BLANK = re.compile(r"[ \t\r]*")
+_BLANK_TABS = re.compile(r"[ \t]*")
 _BLANK_LINES = re.compile(r"[ \t\r\n]*")
 
 
@@ -369,7 +370,8 @@ def traversals(expr: str) -> tuple[tuple[int, int, str], ...]:
     out = []
     code = _mask_strings(expr)
     for m in _TRAVERSAL.finditer(code):
-        after = code[m.end():].lstrip(" \t")
+        at = _BLANK_TABS.match(code, m.end()).end()
+        after = code[at:at + 2]  # the two characters after the blanks are all the tests below read
         if after.startswith("(") and not m.group(2):
             continue  # a function call
         if after.startswith(("=", ":")) and not after.startswith("==") and not m.group(2):
