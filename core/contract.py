@@ -5,6 +5,7 @@ Every error is a one-line ``SuiteError`` naming the contract file and the line o
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -45,8 +46,12 @@ class Selector:
 
 def glob_match(text: str, pattern: str) -> bool:
     """Shell-style ``*`` and ``?`` only: brackets are literal, as in ``aws_lb_listener.https[0]``."""
-    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.fullmatch(regex, text) is not None
+    return _glob(pattern).fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob(pattern: str) -> re.Pattern:
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."))
 
 
 def path_within(path: str, prefix: str) -> bool:
@@ -124,8 +129,16 @@ class Contract:
             return lambda v: v
         pattern = re.compile("|".join(re.escape(a) for a, _ in pairs))
         table = dict(pairs)
+        done: dict[str, str] = {}  # each distinct text is renamed once (most repeat: keys, protocols, CIDRs)
+
+        def text(value: str) -> str:
+            if value not in done:
+                done[value] = pattern.sub(lambda m: table[m.group(0)], value)
+            return done[value]
 
         def norm(value: Any) -> Any:
+            if type(value) is str:
+                return text(value)
             if isinstance(value, Secret):  # compared as written: its text is only the marker
                 return value
             if isinstance(value, str):
@@ -133,7 +146,8 @@ class Contract:
             if isinstance(value, list):
                 return [norm(v) for v in value]
             if isinstance(value, dict):
-                return {norm(k): norm(v) for k, v in value.items()}
+                return {(text(k) if type(k) is str else norm(k)): (text(v) if type(v) is str else norm(v))
+                        for k, v in value.items()}
             return value
 
         return norm

@@ -11,6 +11,8 @@ are cached by path and content hash.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -21,6 +23,14 @@ from core.errors import SuiteError
 _IDENT = re.compile(r"[^\W\d][\w-]*")
 _HEREDOC = re.compile(r"<<(-?)([^\W\d][\w-]*)[ \t]*\n")
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
+# The characters each scanner acts on; runs of any other character are skipped with one regex search.
+_IN_STRING = re.compile(r'[\\"\n$%]')
+_IN_EXPRESSION = re.compile(r'["<#/()\[\]{}\n]')
+_IN_TEMPLATE = re.compile(r'["<{}]')
+_STRING_START = re.compile(r'"|<<')
+_BLANK = re.compile(r"[ \t\r]*")
+_BLANK_TABS = re.compile(r"[ \t]*")
+_BLANK_LINES = re.compile(r"[ \t\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -56,20 +66,24 @@ class HclSyntaxError(SuiteError):
 class _Reader:
     def __init__(self, text: str, path: str):
         self.s, self.i, self.path = text, 0, path
+        self._newlines: list[int] | None = None  # offsets of every newline, built on the first line()
 
     def line(self, i: int | None = None) -> int:
-        return self.s.count("\n", 0, self.i if i is None else i) + 1
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.s)]
+        return bisect.bisect_left(self._newlines, self.i if i is None else i) + 1
 
     def fail(self, what: str) -> HclSyntaxError:
         return HclSyntaxError(what, path=self.path, line=self.line(), hint="fix the HCL syntax there")
 
     def skip_space(self, newlines: bool = True) -> None:
-        s = self.s
+        s, blank = self.s, (_BLANK_LINES if newlines else _BLANK)
         while self.i < len(s):
+            self.i = blank.match(s, self.i).end()
+            if self.i >= len(s):
+                return
             c = s[self.i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.i += 1
-            elif c == "#" or s.startswith("//", self.i):
+            if c == "#" or s.startswith("//", self.i):
                 end = s.find("\n", self.i)
                 self.i = len(s) if end < 0 else end
             elif s.startswith("/*", self.i):
@@ -129,6 +143,11 @@ class _Reader:
         """From here to the end of the expression: a newline outside brackets, or the enclosing '}'."""
         start, depth, s = self.i, [], self.s
         while self.i < len(s):
+            m = _IN_EXPRESSION.search(s, self.i)
+            if m is None:
+                self.i = len(s)
+                break
+            self.i = m.start()
             c = s[self.i]
             if c == '"':
                 self.string()
@@ -160,6 +179,11 @@ class _Reader:
         s = self.s
         self.i += 1
         while self.i < len(s):
+            m = _IN_STRING.search(s, self.i)
+            if m is None:
+                self.i = len(s)
+                break
+            self.i = m.start()
             c = s[self.i]
             if c == "\\":
                 self.i += 2
@@ -181,6 +205,11 @@ class _Reader:
         depth = 1
         s = self.s
         while self.i < len(s):
+            m = _IN_TEMPLATE.search(s, self.i)
+            if m is None:
+                self.i = len(s)
+                break
+            self.i = m.start()
             c = s[self.i]
             if c == '"':
                 self.string()
@@ -331,15 +360,18 @@ def split_top(text: str, seps: str) -> list[str]:
 _TRAVERSAL = re.compile(r"(?<![\w.\"-])([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\.\d+|\[[^\[\]]*\]|\[\*\]|\.\*)*)")
 
 
-def traversals(expr: str) -> list[tuple[int, int, str]]:
+@functools.lru_cache(maxsize=1 << 17)
+def traversals(expr: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, text) of each reference-like traversal in ``expr`` outside string literals.
 
     Function names and object keys are left out; iteration variables of ``for`` are returned like
-    any other name (callers know their scope)."""
+    any other name (callers know their scope). It depends on the text alone, so it is computed once per
+    expression text per process (every environment, file and instance evaluates the same source text)."""
     out = []
     code = _mask_strings(expr)
     for m in _TRAVERSAL.finditer(code):
-        after = code[m.end():].lstrip(" \t")
+        at = _BLANK_TABS.match(code, m.end()).end()
+        after = code[at:at + 2]  # the two characters after the blanks are all the tests below read
         if after.startswith("(") and not m.group(2):
             continue  # a function call
         if after.startswith(("=", ":")) and not after.startswith("==") and not m.group(2):
@@ -347,16 +379,23 @@ def traversals(expr: str) -> list[tuple[int, int, str]]:
         if m.group(1) in ("for", "in", "if", "true", "false", "null", "endfor", "endif", "else"):
             continue
         out.append((m.start(), m.end(), expr[m.start():m.end()]))
-    return out
+    return tuple(out)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _mask_strings(expr: str) -> str:
     """``expr`` with the literal text of strings and heredocs blanked (interpolations kept)."""
+    if '"' not in expr and "<<" not in expr:
+        return expr  # no string or heredoc: nothing to blank
     out = list(expr)
     r = _Reader(expr, "<expr>")
     while r.i < len(expr):
+        m = _STRING_START.search(expr, r.i)
+        if m is None:
+            break
+        r.i = m.start()
         c = expr[r.i]
-        if c == '"' or (expr.startswith("<<", r.i) and _HEREDOC.match(expr, r.i)):
+        if c == '"' or _HEREDOC.match(expr, r.i):
             start = r.i
             r.string() if c == '"' else r.heredoc()
             body = expr[start:r.i]
@@ -366,9 +405,9 @@ def _mask_strings(expr: str) -> str:
                 sub.i = m.end()
                 sub.template_expression()
                 keep.update(range(m.end(), sub.i - 1))
-            for k in range(start, r.i):
-                if (k - start) not in keep:
-                    out[k] = " "
+            out[start:r.i] = " " * (r.i - start)
+            for k in keep:
+                out[start + k] = expr[start + k]
             continue
         r.i += 1
     return "".join(out)

@@ -229,7 +229,8 @@ class _HclConverter:
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
             return "${" + self.ids[v] + "}"
-        if isinstance(v, str) and _UUID_RE.search(v):  # a reference inside jsonencode() or a template
+        # a reference inside jsonencode() or a template (a UUID has four hyphens: most strings are skipped at once)
+        if isinstance(v, str) and v.count("-") >= 4 and _UUID_RE.search(v):
             return _UUID_RE.sub(lambda m: "${" + self.ids[m.group(0)] + "}" if m.group(0) in self.ids
                                 else m.group(0), v)
         if isinstance(v, list):
@@ -513,7 +514,8 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
     # the value pass reads the configuration as Terraform sees it (overrides merged); its lines map back
     resources, outputs, blocks = _values_pass(prep.dir, env, parsed, conv, resources, raw_blocks, raw_values,
                                               outputs, redact)
-    blocks = {a: replace(b, file=f, line=n) for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
+    blocks = {a: b if (f, n) == (b.file, b.line) else replace(b, file=f, line=n)
+              for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
                     variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
                     providers=providers,
@@ -779,6 +781,8 @@ def _no_stray_uuids(value: Any, literals: set[str]) -> Any:
     if isinstance(value, Secret):
         return value  # (re.sub would give back a plain copy of its marker: two secrets would compare equal)
     if isinstance(value, str):
+        if value.count("-") < 4:
+            return value  # no UUID (its four hyphens) in it
         return unknowns.UUID.sub(lambda m: m.group(0) if m.group(0) in literals else "${unknown}", value)
     if isinstance(value, list):
         return [_no_stray_uuids(v, literals) for v in value]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core import redact, sources
+from core import collector, redact, sources
 from core.contract import Contract, load_contract, read_yaml
 from core.errors import SuiteError
 from core.findings import Finding
@@ -137,6 +137,10 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
 
 # Below this much Terraform source per environment, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
+# tfparse's Go code in a worker process: collect when the heap is 5x what is live, at most at the limit (Go's
+# default, GOGC=100, collects all the time on a large module: about 30% of tfparse's time at 5,000 resources,
+# bench/bench_scale.py). A GOGC or GOMEMLIMIT of the caller's own is kept.
+WORKER_GO_ENV = {"GOGC": "400", "GOMEMLIMIT": "512MiB"}
 
 
 def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel] | str:
@@ -165,7 +169,7 @@ def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) ->
         return {name: _load_collected(tf_dir, env) for name, env in envs.items()}
     specs = list(envs.items())
     chunks = [specs[i::jobs] for i in range(jobs) if specs[i::jobs]]  # a worker per CPU, several envs each
-    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # each thread waits on one worker process
+    with collector.paused(), ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # a thread per worker process
         done = [outcome for chunk in pool.map(lambda c: _load_in_process(tf_dir, c), chunks) for outcome in chunk]
     by_name = {outcome[0]: outcome[1] for outcome in done}
     results = {name: by_name[name] for name in envs}
@@ -193,23 +197,27 @@ def _load_in_process(tf_dir: Path, specs: list[tuple[str, EnvSpec]]) -> list[tup
     """``load`` of each environment, one after the other, in a fresh interpreter (``python -m core.session``): no
     fork of this process and its threads, no dependence on how the calling program was started, and whatever the
     model caches within a process is reused across these environments; a SuiteError comes back as its one line."""
+    env = dict(os.environ) if {"GOGC", "GOMEMLIMIT"} & set(os.environ) else {**os.environ, **WORKER_GO_ENV}
     proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), specs)),
-                          capture_output=True, cwd=ROOT, check=False)
+                          capture_output=True, cwd=ROOT, check=False, env=env)
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         names = ", ".join(name for name, _ in specs)
         raise RuntimeError(f"evaluating {names} in a worker process failed: {tail[0]}")
-    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
+    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output (unpickled with the collector paused)
 
 
 def _worker() -> None:
+    """A worker process: no cyclic collector at all (the process only lives for its environments, and what
+    evaluation allocates is freed by reference counting)."""
+    gc.disable()
     tf_dir, specs = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
     result = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the evaluator prints goes to stderr, not into the pickle
     out: list[tuple[str, EnvModel | str]] = []
     for name, env in specs:
         try:
-            out.append((name, _load_collected(tf_dir, env)))
+            out.append((name, load(tf_dir, env)))
         except SuiteError as err:
             out.append((name, str(err)))
     result.write(pickle.dumps(out))

@@ -12,6 +12,7 @@ environments compare equal only if what the value is computed from is equal; nev
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -91,11 +92,16 @@ class Scope:
 # --------------------------------------------------------------------------- when tfparse is wrong
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _random(expr: str) -> bool:
+    """Whether ``expr`` calls uuid()/timestamp()/bcrypt() or reads a random_* resource (the text alone says)."""
+    return bool(NONDETERMINISTIC.search(expr)) or any(t.split(".", 1)[0].startswith("random_")
+                                                      for _, _, t in hcl.traversals(expr))
+
+
 def suspicious(value: Any, expr: str, ids: Mapping[str, str], scope: Scope) -> bool:
     """Whether tfparse's ``value`` for ``expr`` cannot be trusted."""
-    if NONDETERMINISTIC.search(expr):
-        return True
-    if any(t.split(".", 1)[0].startswith("random_") for _, _, t in hcl.traversals(expr)):
+    if _random(expr):
         return True
     if value is None or (isinstance(value, list) and value and all(v is None for v in value)):
         return expr.strip() != "null"
@@ -116,9 +122,10 @@ def _has_null(value: Any) -> bool:
 
 def _raw_or_unmapped(value: Any, ids: Mapping[str, str], scope: Scope) -> bool:
     if isinstance(value, str):
-        if _RAW_REF.search(value):
+        if "${" in value and _RAW_REF.search(value):
             return True
-        return any(u not in ids and u not in scope.raw_literals for u in UUID.findall(value))
+        return value.count("-") >= 4 and any(u not in ids and u not in scope.raw_literals
+                                             for u in UUID.findall(value))
     if isinstance(value, list):
         return any(_raw_or_unmapped(v, ids, scope) for v in value)
     if isinstance(value, dict):
@@ -139,9 +146,7 @@ def fix(value: Any, expr: str, scope: Scope, ids: Mapping[str, str] | None = Non
     rendered = render(expr, scope)
     structured = (isinstance(value, list) and not all(v is None for v in value)) or \
         (isinstance(value, dict) and "__attribute__" not in value)
-    random = NONDETERMINISTIC.search(expr) or any(t.split(".", 1)[0].startswith("random_")
-                                                  for _, _, t in hcl.traversals(expr))
-    if structured and _is_marker(rendered) and not random:
+    if structured and _is_marker(rendered) and not _random(expr):
         return _repair(value, rendered, scope, ids, convert)
     return rendered
 

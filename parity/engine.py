@@ -18,6 +18,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from core import collector
 from core.contract import Contract, Row, Selector, path_within
 from core.findings import Finding, Status
 from core.loading import var_file_names
@@ -173,9 +174,17 @@ def diff_entries(ref: dict[str, dict], other: dict[str, dict], unordered: tuple[
         if address not in ref:
             found.append(Difference(address, EXISTS, "absent", "present"))
             continue
-        if _identical(ref[address], other[address]):
+        a, b = ref[address], other[address]
+        if _identical(a, b):
             continue  # most resources: nothing for DeepDiff to find (and it is the slow part)
-        dd = DeepDiff(ref[address], other[address], ignore_order_func=ignore_order, view="tree", verbose_level=2,
+        if type(a) is dict and type(b) is dict:  # only the differing attributes; plain scalars need no DeepDiff
+            keys = [k for k in a.keys() | b.keys() if k not in a or k not in b or not _identical(a[k], b[k])]
+            scalars = [k for k in keys if k in a and k in b and _plain(a[k]) and _plain(b[k])]
+            found += [Difference(address, format_path([k]), a[k], b[k]) for k in scalars]
+            a, b = ({k: x[k] for k in keys if k in x and k not in scalars} for x in (a, b))
+            if not a and not b:
+                continue
+        dd = DeepDiff(a, b, ignore_order_func=ignore_order, view="tree", verbose_level=2,
                       threshold_to_diff_deeper=0)
         for _kind, levels in dd.items():
             for level in levels:
@@ -185,16 +194,38 @@ def diff_entries(ref: dict[str, dict], other: dict[str, dict], unordered: tuple[
     return sorted(found, key=lambda d: (d.address, d.path))
 
 
+def _plain(value: Any) -> bool:
+    """A value DeepDiff reports as one change at its own path when it differs (``str`` subclasses such as
+    ``Secret`` are not: DeepDiff compares them as their text)."""
+    return type(value) in _SCALARS
+
+
 def _identical(a: Any, b: Any) -> bool:
     """Equal with the same types all the way down (DeepDiff reports 1 vs 1.0 vs True and list vs tuple,
     which ``==`` does not), so skipping DeepDiff here cannot lose a difference."""
-    if type(a) is not type(b):
+    t = type(a)
+    if t is not type(b):
         return False
+    if t in _SCALARS:
+        return a == b
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
+        if a.keys() != b.keys():
+            return False
+        for k, v in a.items():
+            if not _identical(v, b[k]):
+                return False
+        return True
     if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            if not _identical(x, y):
+                return False
+        return True
     return a == b
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 # --------------------------------------------------------------------------- attribution
@@ -280,13 +311,21 @@ class Comparison:
 
     @classmethod
     def build(cls, contract: Contract, models: dict[str, EnvModel], envs: list[str] | None = None) -> Comparison:
+        with collector.paused():  # (core/collector.py: the models are large, and the diff allocates)
+            return cls._build(contract, models, envs)
+
+    @classmethod
+    def _build(cls, contract: Contract, models: dict[str, EnvModel], envs: list[str] | None) -> Comparison:
         envs = [e for e in (envs or contract.environments) if e != contract.reference]
         reference = models[contract.reference]
         verdicts = []
         raw: dict[str, dict[str, dict[str, Any]]] = {}
+        refs: dict[bool, dict[str, dict[str, Any]]] = {}  # the reference's entries, built once per kind of pair
         for env in envs:
             mixed = _kind(models[env]) != _kind(reference)
-            ref = comparable(reference, contract, mixed)
+            if mixed not in refs:
+                refs[mixed] = comparable(reference, contract, mixed)
+            ref = dict(refs[mixed])  # (a mixed pair drops and aligns entries of its own copy; none is mutated)
             norm = contract.normaliser(env)
             raw[env] = {norm(a): v for a, v in comparable(models[env], contract, mixed).items()}
             other = {a: norm(v) for a, v in raw[env].items()}

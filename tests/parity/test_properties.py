@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from core.contract import Contract, Row, Selector
 from core.model import EnvSpec
-from parity.engine import judge
+from core.redact import Secret
+from parity.engine import EXISTS, Difference, _identical, diff_entries, format_path, judge
 
 UNORDERED = ("cidr_blocks", "ingress")
 scalars = st.one_of(st.integers(-5, 5), st.booleans(), st.text("abc", max_size=3))
@@ -132,3 +133,54 @@ def test_normalisation_is_idempotent_and_leaves_the_reference_alone(parts):
     value = {"k": ["".join(parts)], "tags": {"Environment": "".join(parts)}}
     assert norm(norm(value)) == norm(value)
     assert norm_contract().normaliser("production")(value) == value
+
+
+# --------------------------------------------------------------------------- the diff's shortcuts (issue 12)
+
+leaves = st.one_of(st.none(), st.booleans(), st.integers(0, 2), st.sampled_from([0.0, 1.0, 1.5]),
+                   st.text("ab", max_size=2), st.builds(Secret, st.sampled_from(["s1", "s2"])))
+values = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                      st.dictionaries(st.sampled_from(["p", "q"]), inner, max_size=2)),
+                      max_leaves=6)
+entries = st.dictionaries(st.sampled_from(["aws_a.x", "aws_b.y"]),
+                          st.dictionaries(st.sampled_from(["size", "ingress", "cidr_blocks", "tags"]), values,
+                                          max_size=4), max_size=2)
+
+
+def deepdiff_everywhere(ref, other, unordered):
+    """The diff before its shortcuts: DeepDiff over each whole entry that is not identical."""
+    from deepdiff import DeepDiff
+
+    def ignore_order(level):
+        keys = [k for k in level.path(output_format="list") if isinstance(k, str)]
+        return bool(keys) and keys[-1] in unordered
+
+    found = []
+    for address in sorted(set(ref) | set(other)):
+        if address not in other or address not in ref:
+            where = ("present", "absent") if address in ref else ("absent", "present")
+            found.append(Difference(address, EXISTS, *where))
+            continue
+        if _identical(ref[address], other[address]):
+            continue
+        dd = DeepDiff(ref[address], other[address], ignore_order_func=ignore_order, view="tree", verbose_level=2,
+                      threshold_to_diff_deeper=0)
+        for levels in dd.values():
+            for level in levels:
+                t1 = None if type(level.t1).__name__ == "NotPresent" else level.t1
+                t2 = None if type(level.t2).__name__ == "NotPresent" else level.t2
+                found.append(Difference(address, format_path(level.path(output_format="list")), t1, t2))
+    return sorted(found, key=lambda d: (d.address, d.path))
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries, entries)
+def test_diff_shortcuts_find_exactly_what_deepdiff_finds(ref, other):
+    """Only the attributes that differ go to DeepDiff, and two differing plain scalars (not 1 vs 1.0 vs True,
+    not a Secret: those keep DeepDiff's verdict) are reported without it: the same differences, same values."""
+    def key(d):
+        return (d.address, d.path, repr(d.reference), type(d.reference).__name__, repr(d.other),
+                type(d.other).__name__)
+
+    expected = deepdiff_everywhere(ref, other, set(UNORDERED))
+    assert sorted(map(key, diff_entries(ref, other, UNORDERED))) == sorted(map(key, expected))

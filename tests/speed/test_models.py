@@ -90,3 +90,56 @@ def test_once_without_xdist_just_computes():
     assert session.once(SimpleNamespace(), "x", lambda: calls.append(1) or 7) == 7
     assert session.once(SimpleNamespace(), "x", lambda: calls.append(1) or 7) == 7
     assert calls == [1, 1]  # callers keep the value in config.stash
+
+
+# --------------------------------------------------------------------------- memoised source-text work (issue 12)
+
+SAME_TEXT = '''resource "aws_ssm_parameter" "%s" {
+  name  = "${var.prefix}-%s"
+  type  = "String"
+  value = "${data.aws_caller_identity.me.account_id}-${var.prefix}-${terraform.workspace}"
+  tags  = { Owner = "${data.aws_caller_identity.me.account_id}-${var.prefix}" }
+}
+'''
+
+
+ACCOUNT = "data.aws_caller_identity.me.account_id"
+
+
+def _same_text_module(tmp_path):
+    """The same expression texts in two files and two environments, with values that differ by environment."""
+    tf = tmp_path / "tf"
+    tf.mkdir()
+    account = 'data "aws_caller_identity" "me" {}\n\n\n\n'
+    (tf / "main.tf").write_text('variable "prefix" {\n  default = "prod"\n}\n\n' + account + SAME_TEXT % ("a", "a"))
+    (tf / "other.tf").write_text("\n\n\n" + SAME_TEXT % ("b", "b"))  # same text, other file, other lines
+    (tf / "staging.tfvars").write_text('prefix = "stg"\n')
+    from core.model import EnvSpec
+
+    return tf, {"production": EnvSpec("production", "default", (), "production"),
+                "staging": EnvSpec("staging", "staging", ("staging.tfvars",), "staging")}
+
+
+def test_the_same_expression_text_still_gets_each_environments_value(tmp_path):
+    """tfparse returns these templates as their raw text, the same everywhere; they are evaluated again from
+    source, whose scans are memoised by expression text: the values must still be each environment's."""
+    tf, envs = _same_text_module(tmp_path)
+    models = session.evaluate(tf, envs, jobs=1)
+    for name, prefix, workspace in (("production", "prod", "default"), ("staging", "stg", "staging")):
+        for r in ("a", "b"):
+            values = models[name].resources[f"aws_ssm_parameter.{r}"].values
+            assert values["value"] == f"${{{ACCOUNT}}}-{prefix}-{workspace}", (name, r)
+            assert values["tags"] == {"Owner": f"${{{ACCOUNT}}}-{prefix}"}, (name, r)
+    lines = {r: models["staging"].resources[f"aws_ssm_parameter.{r}"].line for r in ("a", "b")}
+    assert lines == {"a": 9, "b": 4}
+
+
+def test_environments_in_one_worker_equal_each_evaluated_alone(tmp_path):
+    """A worker evaluates several environments with its caches warm; each model is the one a fresh process gives."""
+    for tf, envs in (_same_text_module(tmp_path), (TF_DIR, environments(TF_DIR))):
+        together = dict(session._load_in_process(tf, list(envs.items())))
+        for name, env in envs.items():
+            alone = dict(session._load_in_process(tf, [(name, env)]))
+            assert together[name] == alone[name], name
+        reversed_order = dict(session._load_in_process(tf, list(reversed(envs.items()))))
+        assert reversed_order == together
