@@ -23,46 +23,52 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ("security_group", "bucket", "log_group", "iam_role")
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def _extras(endpoint: str, envs: dict[str, str], per_env: int) -> None:
-    """``per_env`` extra resources tagged Environment=<tag> in each environment, created with boto3 (loopback)."""
-    import boto3
+def env_tag(model) -> str:
+    """The Environment tag an environment's resources carry (its default_tags, else the contract's tag)."""
+    return model.default_tags.get("Environment") or model.env.tag
 
-    from live_checks.aws import FAKE_CREDENTIALS
 
-    session = boto3.Session(region_name="us-east-1", **FAKE_CREDENTIALS)
-    ec2, s3, logs, iam = (session.client(s, endpoint_url=endpoint) for s in ("ec2", "s3", "logs", "iam"))
+def add_extras(client, envs: dict[str, str], per_env: int, prefix: str) -> None:
+    """``per_env`` extra resources tagged Environment=<tag> in each environment (``envs``: name -> tag), a quarter
+    of each of TYPES, named ``<prefix>-<env>-<i>`` (moto keeps bucket names globally); ``client(service)`` gives
+    the boto3 client to create them with."""
+    ec2, s3, logs, iam = (client(s) for s in ("ec2", "s3", "logs", "iam"))
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     for env, tag in envs.items():
         tags = [{"Key": "Environment", "Value": tag}]
         for i in range(per_env):
-            kind, name = TYPES[i % len(TYPES)], f"bench-{env}-{per_env}-{i}"  # moto keeps bucket names globally
+            kind, name = TYPES[i % len(TYPES)], f"{prefix}-{env}-{i}"
             if kind == "security_group":
-                ec2.create_security_group(GroupName=name, Description="bench", VpcId=vpc, TagSpecifications=[
+                ec2.create_security_group(GroupName=name, Description="extra", VpcId=vpc, TagSpecifications=[
                     {"ResourceType": "security-group", "Tags": tags}])
             elif kind == "bucket":
                 s3.create_bucket(Bucket=name)
                 s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
             elif kind == "log_group":
-                logs.create_log_group(logGroupName=f"/bench/{name}", tags={"Environment": tag})
+                logs.create_log_group(logGroupName=f"/{prefix}/{name}", tags={"Environment": tag})
             else:
-                iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Tags=tags)
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tags)
 
 
 def measure(endpoint: str, deployed: dict, per_env: int) -> dict:
+    import boto3
+
     from core.contract import load_contract
     from core.session import evaluate
     from live_checks import sandbox
-    from live_checks.aws import AwsSession
+    from live_checks.aws import FAKE_CREDENTIALS, AwsSession
     from live_checks.run import LiveRun
 
     contract = load_contract(ROOT / "parity" / "contract.yaml", ROOT / "terraform")
     models = evaluate(ROOT / "terraform", contract.environments, jobs=1)
     sandbox.restore(deployed)
-    _extras(endpoint, {n: m.default_tags.get("Environment") or m.env.tag for n, m in models.items()}, per_env)
+    session = boto3.Session(region_name="us-east-1", **FAKE_CREDENTIALS)
+    add_extras(lambda service: session.client(service, endpoint_url=endpoint),
+               {n: env_tag(m) for n, m in models.items()}, per_env, f"bench-{per_env}")
     aws = AwsSession(endpoint=endpoint, region="us-east-1")
     calls: Counter = Counter()
     lock = threading.Lock()

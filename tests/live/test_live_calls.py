@@ -11,15 +11,13 @@ import math
 import pytest
 from botocore.stub import Stubber
 
+from bench.bench_live import TRUST, add_extras, env_tag
 from core.findings import Status
 from live_checks.aws import AwsSession, ForbiddenOperation
 from live_checks.inventory.iam import Iam
 from tests.live.conftest import finding_table
 from tests.live.test_faults import inject
 
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-KINDS = ("security_group", "bucket", "log_group", "iam_role")
 # Listing calls a page of answers (moto's page size is 50 or more for each): they may grow by a page per 50.
 LISTING = {("resourcegroupstaggingapi", "GetResources"), ("logs", "DescribeLogGroups"), ("iam", "ListPolicies"),
            ("iam", "GetAccountAuthorizationDetails"), ("ec2", "DescribeSecurityGroups"), ("s3", "ListBuckets")}
@@ -28,33 +26,12 @@ DENIED_IAM = (b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Cod
 
 
 def _tag(sb, env: str) -> str:
-    model = sb.models[env]
-    return model.default_tags.get("Environment") or model.env.tag
-
-
-def add_extras(sb, per_env: int, label: str) -> None:
-    """``per_env`` resources per environment tagged with its Environment tag, a quarter of each kind."""
-    ec2, s3, logs, iam = (sb.client(s) for s in ("ec2", "s3", "logs", "iam"))
-    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    for env in sb.models:
-        tags = [{"Key": "Environment", "Value": _tag(sb, env)}]
-        for i in range(per_env):
-            kind, name = KINDS[i % len(KINDS)], f"calls-{label}-{env}-{i}"
-            if kind == "security_group":
-                ec2.create_security_group(GroupName=name, Description="extra", VpcId=vpc, TagSpecifications=[
-                    {"ResourceType": "security-group", "Tags": tags}])
-            elif kind == "bucket":
-                s3.create_bucket(Bucket=name)
-                s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
-            elif kind == "log_group":
-                logs.create_log_group(logGroupName=f"/extra/{name}", tags={"Environment": _tag(sb, env)})
-            else:
-                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tags)
+    return env_tag(sb.models[env])
 
 
 def calls_with(sandbox_state, per_env: int, label: str):
     sb = sandbox_state.fresh()
-    add_extras(sb, per_env, label)
+    add_extras(sb.client, {env: _tag(sb, env) for env in sb.models}, per_env, f"calls-{label}")
     aws = AwsSession(endpoint=sb.endpoint, region="us-east-1")
     findings = sb.run(aws=aws).everything()
     return aws.counts, findings
