@@ -21,14 +21,12 @@ import contextlib
 import json
 import os
 import re
-import sys
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import dynamic, hcl, loading, templates, unknowns
+from core import dynamic, evaluator, hcl, loading, templates, unknowns
 from core.errors import SuiteError
 from core.redact import SENSITIVE, Secret, register  # SENSITIVE: the marker every Secret prints as
 
@@ -171,8 +169,14 @@ class EnvModel:
 # --------------------------------------------------------------------------- HCL
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _redactor(secrets: set[str]):
     secrets = register({s for s in secrets if isinstance(s, str) and s})  # with base64, digests... (core.redact)
+    if not secrets:
+        return _unchanged  # (no sensitive value to find: nothing to walk)
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
@@ -356,24 +360,6 @@ def _prepare(tf_dir: Path) -> tuple[Path, dict[tuple[str, str], dynamic.Probe]]:
     return loading.prepared_copy(tf_dir, rewritten), probes
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """tfparse's Go code logs INFO lines (e.g. 'unknown block type' for `check`) straight to fd 2;
-    keep them out of the gate's output but pass anything else through."""
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            for line in capture.read().decode(errors="replace").splitlines():
-                if " level=INFO " not in line:
-                    sys.stderr.write(line + "\n")
-
-
 def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
     text = " ".join(str(err).split())
     m = re.search(r"([\w./-]+\.(?:tf|tfvars)):(\d+)", text)
@@ -388,34 +374,80 @@ def _parse_error(err: Exception, tf_dir: Path) -> SuiteError:
 def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
     """Evaluate the root module in ``tf_dir`` for one environment, loaded by Terraform's rules
     (core/loading.py: auto-loaded var files, override files merged, child modules)."""
+    outcome = load_all(tf_dir, {env.name: env}, plans=False)[env.name]  # (load_plan asks it for its unknowns)
+    if isinstance(outcome, SuiteError):
+        raise outcome
+    return outcome
+
+
+def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
+             submit: Callable[[Path, str, list[str]], evaluator.Later] = evaluator.later_here,
+             plans: bool = True) -> dict[str, EnvModel | SuiteError]:
+    """Each environment's model, or the SuiteError that stops it (what ``load`` of that environment alone would
+    raise), in the order given; an environment with a plan JSON is read from it (unless ``plans`` is False).
+    What does not depend on the environment is done once: the override merge, the prepared copy, reading the
+    source. Every environment's tfparse run is submitted (``submit``: in this process when asked for, or an
+    ``evaluator.Pool``) before the first model is built from its result."""
     tf_dir = Path(tf_dir)
+    outcomes: dict[str, EnvModel | SuiteError] = {}
+    pending: dict[str, tuple[tuple[str, ...], evaluator.Later]] = {}
+    shared: tuple[loading.Prepared, Path, dict] | SuiteError | None = None
+    with contextlib.ExitStack() as stack:
+        for name, env in envs.items():
+            if env.plan_json and plans:
+                continue
+            try:
+                _check_inputs(tf_dir, env)
+                if shared is None:
+                    try:
+                        prep = stack.enter_context(loading.prepared(tf_dir))
+                        shared = (prep, *_prepare(prep.dir))
+                    except SuiteError as err:
+                        shared = err
+                if isinstance(shared, SuiteError):
+                    raise shared
+                var_files = tuple(loading.var_files(tf_dir, env.var_files))
+                for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
+                    _tfvars(tf_dir / var_file)
+                run_dir = shared[1]
+                pending[name] = (var_files, submit(run_dir, env.workspace, _vars_paths(tf_dir, var_files, run_dir)))
+            except SuiteError as err:
+                outcomes[name] = err
+        for name, env in envs.items():
+            try:
+                if env.plan_json and plans:
+                    outcomes[name] = load_plan(env.plan_json, env, tf_dir=tf_dir)
+                elif name in pending:
+                    prep, run_dir, probes = shared
+                    outcomes[name] = _load_hcl(tf_dir, env, prep, run_dir, probes, *pending.pop(name))
+            except SuiteError as err:
+                outcomes[name] = err
+    return {name: outcomes[name] for name in envs}
+
+
+def _check_inputs(tf_dir: Path, env: EnvSpec) -> None:
     if not tf_dir.is_dir() or not any(loading.config_files(tf_dir)[0]):
         raise SuiteError("no Terraform files here", path=str(tf_dir), hint="pass the root module with --tf-dir")
     for var_file in env.var_files:
         if not (tf_dir / var_file).is_file():
             raise SuiteError(f"var file of environment {env.name!r} does not exist", path=str(tf_dir / var_file),
                              hint="create it or fix var_files in the contract")
-    with loading.prepared(tf_dir) as prep:
-        return _load_hcl(tf_dir, env, prep)
 
 
+def _vars_paths(tf_dir: Path, var_files: tuple[str, ...], directory: Path) -> list[str]:
+    """tfparse joins var-file paths to the directory it reads: relative to a copy, they still find the files."""
+    return [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in var_files]
 
-def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
+
+def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared, run_dir: Path,
+              probes: dict[tuple[str, str], dynamic.Probe], var_files: tuple[str, ...],
+              later: evaluator.Later) -> EnvModel:
     import tfparse
 
-    var_files = loading.var_files(tf_dir, env.var_files)
     variables_declared: dict[str, dict] = {}
 
-    for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
-        _tfvars(tf_dir / var_file)
-    run_dir, probes = _prepare(prep.dir)
-
     def evaluate(directory: Path) -> dict:
-        # tfparse joins var-file paths to the directory it reads: relative to the copy, they still find the files
-        vars_paths = [os.path.relpath((tf_dir / vf).resolve(), directory.resolve()) for vf in var_files]
-        with _quiet_stderr():
-            return tfparse.load_from_path(str(directory), stop_on_hcl_error=True, workspace_name=env.workspace,
-                                          vars_paths=vars_paths)
+        return evaluator.here(directory, env.workspace, _vars_paths(tf_dir, var_files, directory))
 
     def user_error(err: Exception) -> SuiteError:  # a path in a prepared copy is named as the user's file
         text = str(err)
@@ -424,7 +456,9 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared) -> EnvModel:
         return _parse_error(tfparse.ParseError(text), tf_dir)
 
     try:
-        parsed = evaluate(run_dir)
+        parsed = later()
+    except evaluator.WorkerDied as err:
+        raise RuntimeError(f"evaluating {env.name} in a worker process failed: {err.tail}") from None
     except tfparse.ParseError as err:
         if run_dir == prep.dir:
             raise user_error(err) from None

@@ -5,21 +5,18 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import subprocess
-import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import collector, redact, sources
+from core import collector, evaluator, redact, sources
 from core.contract import Contract, load_contract, read_yaml
 from core.errors import SuiteError
 from core.findings import Finding
-from core.model import EnvModel, EnvSpec, load
+from core.model import EnvModel, EnvSpec, load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bundled rules files besides the contract, each validated by core/schemas/<name>.schema.json.
@@ -137,10 +134,6 @@ def models(config: pytest.Config) -> dict[str, EnvModel]:
 
 # Below this much Terraform source per environment, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
-# tfparse's Go code in a worker process: collect when the heap is 5x what is live, at most at the limit (Go's
-# default, GOGC=100, collects all the time on a large module: about 30% of tfparse's time at 5,000 resources,
-# bench/bench_scale.py). A GOGC or GOMEMLIMIT of the caller's own is kept.
-WORKER_GO_ENV = {"GOGC": "400", "GOMEMLIMIT": "512MiB"}
 
 
 def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, EnvModel] | str:
@@ -159,69 +152,27 @@ def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, E
 
 
 def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) -> dict[str, EnvModel]:
-    """Each environment's model, in contract order; evaluated in ``jobs`` worker processes (default: one per
-    CPU when there is enough Terraform to be worth it). The result, and the first SuiteError in contract order,
-    are the same as evaluating the environments one after the other."""
+    """Each environment's model, in contract order. The source is read once, here; tfparse's runs (most of the
+    time) go to ``jobs`` worker processes side by side (core/evaluator.py; default: one per CPU when there is
+    enough Terraform to be worth it). The models, and the first SuiteError in contract order, are the same as
+    evaluating the environments one after the other."""
     if jobs is None:
         size = sum(f.stat().st_size for f in Path(tf_dir).glob("*.tf")) if Path(tf_dir).is_dir() else 0
         jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
-    if jobs <= 1 or len(envs) <= 1:
-        return {name: _load_collected(tf_dir, env) for name, env in envs.items()}
-    specs = list(envs.items())
-    chunks = [specs[i::jobs] for i in range(jobs) if specs[i::jobs]]  # a worker per CPU, several envs each
-    with collector.paused(), ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # a thread per worker process
-        done = [outcome for chunk in pool.map(lambda c: _load_in_process(tf_dir, c), chunks) for outcome in chunk]
-    by_name = {outcome[0]: outcome[1] for outcome in done}
-    results = {name: by_name[name] for name in envs}
-    for outcome in results.values():
-        if isinstance(outcome, str):
-            raise SuiteError(outcome)
-    return results
-
-
-def _load_collected(tf_dir: Path | str, env: EnvSpec) -> EnvModel:
-    """``load`` without the cyclic garbage collector, then one collection. Evaluation allocates millions of small
-    objects (the HCL parse trees); the collector's repeated passes over that growing heap made large modules
-    superlinear (5,000 resources: 3.5x slower, bench/bench_scale.py). The model is the same either way."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return load(tf_dir, env)
-    finally:
-        gc.collect()
-        if enabled:
-            gc.enable()
-
-
-def _load_in_process(tf_dir: Path, specs: list[tuple[str, EnvSpec]]) -> list[tuple[str, EnvModel | str]]:
-    """``load`` of each environment, one after the other, in a fresh interpreter (``python -m core.session``): no
-    fork of this process and its threads, no dependence on how the calling program was started, and whatever the
-    model caches within a process is reused across these environments; a SuiteError comes back as its one line."""
-    env = dict(os.environ) if {"GOGC", "GOMEMLIMIT"} & set(os.environ) else {**os.environ, **WORKER_GO_ENV}
-    proc = subprocess.run([sys.executable, "-m", "core.session"], input=pickle.dumps((str(tf_dir), specs)),
-                          capture_output=True, cwd=ROOT, check=False, env=env)
-    if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        names = ", ".join(name for name, _ in specs)
-        raise RuntimeError(f"evaluating {names} in a worker process failed: {tail[0]}")
-    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output (unpickled with the collector paused)
-
-
-def _worker() -> None:
-    """A worker process: no cyclic collector at all (the process only lives for its environments, and what
-    evaluation allocates is freed by reference counting)."""
-    gc.disable()
-    tf_dir, specs = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - sent by evaluate() above
-    result = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # anything the evaluator prints goes to stderr, not into the pickle
-    out: list[tuple[str, EnvModel | str]] = []
-    for name, env in specs:
-        try:
-            out.append((name, load(tf_dir, env)))
-        except SuiteError as err:
-            out.append((name, str(err)))
-    result.write(pickle.dumps(out))
-    result.close()
+    jobs = min(jobs, sum(1 for e in envs.values() if not e.plan_json))
+    # Evaluation allocates millions of small objects and frees few: the cyclic collector's repeated passes over
+    # that growing heap made large modules superlinear (bench/bench_scale.py). One collection at the end.
+    with collector.paused():
+        if jobs <= 1:
+            outcomes = load_all(tf_dir, envs)
+        else:
+            with evaluator.Pool(jobs) as pool:
+                outcomes = load_all(tf_dir, envs, pool.submit)
+    gc.collect()
+    for outcome in outcomes.values():
+        if isinstance(outcome, SuiteError):
+            raise outcome
+    return outcomes
 
 
 # --------------------------------------------------------------------------- pytest-xdist
@@ -311,7 +262,3 @@ def conclude(config: pytest.Config, check: str, kind: str, envs: list[str], find
     record(config, failing + shown + passed)
     if failing:
         raise CheckFailed(f"{kind} check {check!r} failed", failing)
-
-
-if __name__ == "__main__":  # a worker process of evaluate()
-    _worker()

@@ -35,10 +35,30 @@ def test_quick_bench_writes_every_key_and_keeps_the_others(tmp_path):
     points = doc["scale"]["points"]
     assert [(p["resources"], p["envs"]) for p in points] == [(20, 2), (40, 2)]
     assert all(p["disallowed"] == 0 and p["eval_s"] > 0 and p["peak_mib"] > 0 for p in points)
+    floor = doc["scale"]["evaluator_floor"]  # the same-run baseline: tfparse alone
+    assert (floor["resources"], floor["envs"]) == (40, 2) and floor["tfparse_only_s"] > 0
+    assert floor["suite_over_tfparse_only"] > 0
     live = doc["live"]
     assert [p["per_env_resources"] for p in live["points"]] == [4, 8]
     assert all(p["calls"] > 0 and p["by_operation"] for p in live["points"])
     assert "calls_growth" in live and "grown_operations" in live
+
+
+HOLD = ("import sys, time; block = b'x' * (200 * 2**20); sys.stdout.write('ready\\n'); sys.stdout.flush(); "
+        "time.sleep(1)")
+
+
+def test_peak_memory_counts_the_workers_with_this_process():
+    """The scale benchmark's peak is what the machine holds at once: this process and its workers together
+    (a worker's own peak alone hid that two of them and their caller passed 1 GiB)."""
+    from bench.bench_scale import _rss_kib, tree_peak
+
+    own = _rss_kib(__import__("os").getpid()) / 1024
+    with tree_peak(interval=0.01) as peak:
+        child = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline() == "ready\n"
+        child.wait(timeout=60)
+    assert peak["mib"] >= own + 200
 
 
 def test_bench_refuses_a_broken_bench_json_in_one_line(tmp_path):

@@ -1,6 +1,7 @@
 """Environments evaluated in worker processes give exactly the serial result, and errors the same one line;
 under pytest-xdist the models are computed once for all workers."""
 
+import pickle
 import subprocess
 import sys
 from dataclasses import replace
@@ -8,9 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from core import session
+from core import evaluator, hcl, session
 from core.contract import load_contract
 from core.errors import SuiteError
+from core.model import EnvSpec
 from tests.helpers import CONTRACT, ROOT, TF_DIR, copy_tf
 
 
@@ -47,25 +49,47 @@ def test_parallel_evaluation_reports_the_same_bad_input(tmp_path):
 
 def test_small_modules_are_evaluated_in_process(monkeypatch):
     """Below PARALLEL_MIN_BYTES of .tf source, starting workers costs more than it saves."""
-    monkeypatch.setattr(session, "_load_in_process", lambda *a: pytest.fail("started a worker process"))
+    monkeypatch.setattr(evaluator, "Pool", lambda *a: pytest.fail("started a worker process"))
     assert set(session.evaluate(TF_DIR, environments(TF_DIR))) == {"production", "staging"}
+
+
+DIES = "import sys; sys.stdin.buffer.read(1); sys.stderr.write('Traceback...\\nMemoryError\\n'); sys.exit(1)"
 
 
 def test_worker_failure_is_not_a_silent_model(monkeypatch):
     """A worker process that dies says so (it never yields an empty model)."""
-    def died(*_a, **_k):
-        return subprocess.CompletedProcess([], 1, b"", b"Traceback...\nMemoryError")
-
-    monkeypatch.setattr(session.subprocess, "run", died)
+    monkeypatch.setattr(evaluator, "WORKER", [sys.executable, "-c", DIES])
     with pytest.raises(RuntimeError, match="evaluating production in a worker process failed: MemoryError"):
         session.evaluate(TF_DIR, environments(TF_DIR), jobs=2)
+
+
+def test_a_parse_error_in_a_worker_is_the_same_one_line(tmp_path):
+    """tfparse's error comes back from the worker as it would here: the same SuiteError, file and line."""
+    tf = copy_tf(tmp_path)
+    (tf / "broken.tf").write_text('resource "aws_s3_bucket" "x" {\n  bucket = \n}\n')
+    envs = environments(tf)
+    with pytest.raises(SuiteError) as serial:
+        session.evaluate(tf, envs, jobs=1)
+    with pytest.raises(SuiteError) as parallel:
+        session.evaluate(tf, envs, jobs=2)
+    assert str(parallel.value) == str(serial.value)
+    assert "broken.tf" in str(serial.value)
+
+
+def test_each_file_is_read_once_per_run(tmp_path):
+    """The source is read by this process once, whatever the number of environments and workers."""
+    tf, envs = _same_text_module(tmp_path)
+    envs = {**envs, "dev": EnvSpec("dev", "dev", (), "dev")}
+    before = hcl.parse_count
+    session.evaluate(tf, envs, jobs=2)
+    assert hcl.parse_count - before == len(list(tf.glob("*.tf"))) + len(list(tf.glob("*.tfvars")))
 
 
 ONCE = """
 import sys, time
 from types import SimpleNamespace
 from pathlib import Path
-from core import session
+from core import evaluator, hcl, session
 shared = Path(sys.argv[1])
 def compute():
     with open(shared / "computed", "a") as fh:
@@ -114,8 +138,6 @@ def _same_text_module(tmp_path):
     (tf / "main.tf").write_text('variable "prefix" {\n  default = "prod"\n}\n\n' + account + SAME_TEXT % ("a", "a"))
     (tf / "other.tf").write_text("\n\n\n" + SAME_TEXT % ("b", "b"))  # same text, other file, other lines
     (tf / "staging.tfvars").write_text('prefix = "stg"\n')
-    from core.model import EnvSpec
-
     return tf, {"production": EnvSpec("production", "default", (), "production"),
                 "staging": EnvSpec("staging", "staging", ("staging.tfvars",), "staging")}
 
@@ -134,12 +156,46 @@ def test_the_same_expression_text_still_gets_each_environments_value(tmp_path):
     assert lines == {"a": 9, "b": 4}
 
 
-def test_environments_in_one_worker_equal_each_evaluated_alone(tmp_path):
-    """A worker evaluates several environments with its caches warm; each model is the one a fresh process gives."""
+FRESH = """
+import pickle, sys
+from pathlib import Path
+from core import evaluator, hcl, session
+tf, env = pickle.loads(bytes.fromhex(sys.argv[1]))
+sys.stdout.buffer.write(pickle.dumps(session.evaluate(Path(tf), {env.name: env}, jobs=1)[env.name]))
+"""
+
+
+def _alone(tf, env):
+    """One environment's model from a fresh process: no cache warmed by another environment."""
+    arg = pickle.dumps((str(tf), env)).hex()
+    proc = subprocess.run([sys.executable, "-c", FRESH, arg], cwd=ROOT, capture_output=True, check=True)
+    return pickle.loads(proc.stdout)  # noqa: S301 - our own child's output
+
+
+def test_environments_evaluated_together_equal_each_evaluated_alone(tmp_path):
+    """Several environments share this process's caches (and workers); each model is the one a fresh process
+    gives that environment alone, in any order."""
     for tf, envs in (_same_text_module(tmp_path), (TF_DIR, environments(TF_DIR))):
-        together = dict(session._load_in_process(tf, list(envs.items())))
+        together = session.evaluate(tf, envs, jobs=2)
         for name, env in envs.items():
-            alone = dict(session._load_in_process(tf, [(name, env)]))
-            assert together[name] == alone[name], name
-        reversed_order = dict(session._load_in_process(tf, list(reversed(envs.items()))))
+            assert together[name] == _alone(tf, env), name
+        reversed_order = session.evaluate(tf, dict(reversed(envs.items())), jobs=2)
         assert reversed_order == together
+
+
+def test_secrets_seen_while_evaluating_in_workers_are_scrubbed_here(tmp_path):
+    """Workers run tfparse only; the model is built here, so the sensitive values it meets are registered in this
+    process and free text printed from it is scrubbed (they used to be registered in the workers only)."""
+    from core.redact import SENSITIVE, scrub
+
+    secret = "w0rker-s3cret-" + tmp_path.name
+    tf = tmp_path / "tf"
+    tf.mkdir()
+    (tf / "main.tf").write_text(f'variable "token" {{\n  sensitive = true\n  default   = "{secret}"\n}}\n\n'
+                                'resource "aws_ssm_parameter" "p" {\n  name  = "p"\n  type  = "String"\n'
+                                '  value = "token=${var.token}"\n}\n')
+    envs = {"production": EnvSpec("production", "default", (), "production"),
+            "staging": EnvSpec("staging", "staging", (), "staging")}
+    models = session.evaluate(tf, envs, jobs=2)
+    assert str(models["staging"].resources["aws_ssm_parameter.p"].values["value"]) == SENSITIVE
+    assert scrub(f"log line: token={secret}") == f"log line: token={SENSITIVE}"
