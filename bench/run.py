@@ -23,9 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "reports" / "bench.json"
 
-FULL = {"gate": {"repeat": 5, "warm_up": True}, "scale": {"sizes": [100, 500, 1000, 5000], "envs": [2, 4, 8]},
+FULL = {"gate": {"repeat": 5, "warm_up": True},
+        "scale": {"sizes": [100, 500, 1000, 5000], "envs": [2, 4, 8], "repeat": 3},  # repeat: the largest point
         "live": {"sizes": [50, 500]}}
-QUICK = {"gate": {"repeat": 1, "warm_up": False}, "scale": {"sizes": [20, 40], "envs": [2]},
+QUICK = {"gate": {"repeat": 1, "warm_up": False}, "scale": {"sizes": [20, 40], "envs": [2], "repeat": 1},
          "live": {"sizes": [4, 8]}}
 
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if "gate" in chosen:
         updates["gate"] = bench_gate.run(**plan["gate"])
     if "scale" in chosen:
-        updates["scale"] = bench_scale.run(plan["scale"]["sizes"], plan["scale"]["envs"])
+        updates["scale"] = bench_scale.run(**plan["scale"])
     if "live" in chosen:
         updates["live"] = bench_live.run(plan["live"]["sizes"])
     merge_into(args.out, updates)

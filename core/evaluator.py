@@ -8,7 +8,7 @@ the model) happens once, in the calling process.
 
     pool = Pool(2)
     later = pool.submit(directory, "staging", ["staging.tfvars"])  # starts now
-    parsed = later()  # tfparse's result, or its ParseError, or RuntimeError if the worker died
+    parsed = later()  # tfparse's result, or its ParseError, or WorkerDied if the worker died
     pool.close()
 
 ``python -m core.evaluator`` is a worker: length-prefixed pickles in on stdin, out on stdout.
@@ -32,10 +32,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = [sys.executable, "-m", "core.evaluator"]
-# A worker's Go runtime: collect when the heap is 5x what is live, and before it passes the limit (Go's default,
-# GOGC=100, collects all the time on a large module: about 30% of tfparse's time at 5,000 resources, while a
-# lower limit than this costs little time and keeps two workers and the caller well under 1 GiB together,
-# bench/bench_scale.py). A GOGC or GOMEMLIMIT of the caller's own is kept.
+# A worker's Go runtime: collect when the heap is 5x what is live, and before it passes the limit. Go's default,
+# GOGC=100, collects all the time on a large module (about 30% of tfparse's time at 5,000 resources); this limit
+# costs about 8% against 512MiB and keeps two workers and the caller under 1 GiB together (bench/bench_scale.py).
+# A GOGC or GOMEMLIMIT of the caller's own is kept.
 WORKER_GO_ENV = {"GOGC": "400", "GOMEMLIMIT": "320MiB"}
 
 Later = Callable[[], dict]
@@ -159,6 +159,7 @@ class Pool:
         with contextlib.suppress(OSError):
             proc.stdin.close()
         proc.wait()
+        proc.stdout.close()
         if dead is None:  # what tfparse logged besides its INFO lines reaches the caller's stderr, as in-process
             errors.seek(0)
             sys.stderr.write(errors.read().decode(errors="replace"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import functools
 import hashlib
 import hmac
 import json
@@ -77,6 +78,9 @@ _PEM_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?(?:-----E
 # key = value / key: value / KEY=value, the key named like a secret (in scripts, templates, heredocs, var files)
 _ASSIGN = re.compile(r"""(?ix)(?P<key>[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|private_key|api_key)
                          [A-Za-z0-9_]*)["']?\s*(?:=|:)\s*(?P<rest>.*)""")
+_A_VALUE = Path("value")  # a model's string, scanned as a value (not as HCL)
+# What every match of _ASSIGN, _PEM_BLOCK or ACCESS_KEY contains: text without any holds no secret literal.
+_MAYBE_SECRET = re.compile(r"(?i:password|passwd|pwd|secret|token|private_key|api_key)|-----BEGIN |AKIA|ASIA")
 _QUOTED = re.compile(r'"((?:[^"\\$]|\\.){4,})"|\'([^\'\n$]{4,})\'')
 _BARE = re.compile(r"^([^\s\"'$#,;{}()\[\]<>]{4,})")
 _EXPRESSION = re.compile(r"^(?:var|local|module|data|each|count|path|terraform|self|[a-z][a-z0-9]*_[a-z0-9_]+)\.|"
@@ -214,6 +218,12 @@ def scrub_finding(f):
 
 
 def source_literals(path: Path, text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, secret value, what) for every secret literal in one file's raw text (``_literals``); a text with
+    none of the words, PEM header or key id prefix that each of its matches needs is not scanned line by line."""
+    return _literals(path, text) if _MAYBE_SECRET.search(text) else iter(())
+
+
+def _literals(path: Path, text: str) -> Iterator[tuple[int, str, str]]:
     """(line, secret value, what) for every secret literal in one file's raw text.
 
     Access key ids, private keys, and values assigned to names like a secret: ``password = "..."`` (HCL, JSON,
@@ -294,9 +304,15 @@ def secret_attribute(rtype: str, path: str, values: Any = None) -> bool:
 
     An SSM parameter's ``value`` is secret unless the parameter is a plain ``String``/``StringList`` (an AMI id
     read from a public parameter is not a secret)."""
-    plain = re.sub(r"\[\d+\]", "", path)
-    if rtype == "aws_ssm_parameter" and plain == "value":
+    if rtype == "aws_ssm_parameter" and re.sub(r"\[\d+\]", "", path) == "value":
         return not (isinstance(values, dict) and values.get("type") in ("String", "StringList"))
+    return _secret_path(rtype, path)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _secret_path(rtype: str, path: str) -> bool:
+    """``secret_attribute`` without the SSM case: the names alone decide (cached: they repeat across resources)."""
+    plain = re.sub(r"\[\d+\]", "", path)
     return any(fnmatch.fnmatchcase(f"{rtype}.{plain}", p) for p in SECRET_ATTRIBUTES) or \
         bool(SECRET_NAME.search(plain.rsplit(".", 1)[-1]))
 
@@ -339,7 +355,7 @@ def model_secrets(model) -> set[str]:
     for r in model.resources.values():
         found |= set(_secret_values(dict(r.values), r.type))
         for text in _known_strings(dict(r.values)):
-            found |= {value for _, value, _ in source_literals(Path("value"), text)}
+            found |= {value for _, value, _ in source_literals(_A_VALUE, text)}
     for o in model.outputs.values():
         if o.sensitive:
             found |= set(_known_strings(o.value))
@@ -350,8 +366,8 @@ def model_secrets(model) -> set[str]:
 
 
 def _taint(value: Any, forms: set[str], whole: bool = False) -> Any:
-    if isinstance(value, Secret) or value is None:
-        return value
+    if isinstance(value, Secret) or value is None or not (forms or whole):
+        return value  # (no form to find: nothing below would change)
     if whole and not (isinstance(value, str) and value.startswith("${") and value.endswith("}")):
         return Secret(value)
     if isinstance(value, str):

@@ -146,9 +146,15 @@ def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, E
         loaded = {n: exact.get(n) or fast[n] for n in c.environments}
     except SuiteError as err:
         return str(err)
-    # Redaction by taint: the literals the secret rules flag anywhere (var files outside the tf dir too)
-    literals = redact.files_secrets(sources.files(opts.tf_dir, c.environments.values()))
-    return {name: redact.redact_model(m, literals) for name, m in loaded.items()}
+    return redacted(opts.tf_dir, c.environments, loaded)
+
+
+def redacted(tf_dir: Path, envs: dict[str, EnvSpec], models: dict[str, EnvModel]) -> dict[str, EnvModel]:
+    """The models as every check sees them: redaction by taint, with the literals the secret rules flag anywhere
+    (var files outside the tf dir too) and every secret registered while the models were built."""
+    literals = redact.files_secrets(sources.files(tf_dir, envs.values()))
+    with collector.paused():
+        return {name: redact.redact_model(m, literals) for name, m in models.items()}
 
 
 def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) -> dict[str, EnvModel]:

@@ -89,7 +89,7 @@ ONCE = """
 import sys, time
 from types import SimpleNamespace
 from pathlib import Path
-from core import evaluator, hcl, session
+from core import session
 shared = Path(sys.argv[1])
 def compute():
     with open(shared / "computed", "a") as fh:
@@ -159,7 +159,7 @@ def test_the_same_expression_text_still_gets_each_environments_value(tmp_path):
 FRESH = """
 import pickle, sys
 from pathlib import Path
-from core import evaluator, hcl, session
+from core import session
 tf, env = pickle.loads(bytes.fromhex(sys.argv[1]))
 sys.stdout.buffer.write(pickle.dumps(session.evaluate(Path(tf), {env.name: env}, jobs=1)[env.name]))
 """
