@@ -1,6 +1,7 @@
 """The benchmarks run (quick mode), so they cannot rot; their figures are never asserted."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -53,7 +54,7 @@ def test_peak_memory_counts_the_workers_with_this_process():
     (a worker's own peak alone hid that two of them and their caller passed 1 GiB)."""
     from bench.bench_scale import _rss_kib, tree_peak
 
-    own = _rss_kib(__import__("os").getpid()) / 1024
+    own = _rss_kib(os.getpid()) / 1024
     with tree_peak(interval=0.01) as peak:
         child = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline() == "ready\n"
