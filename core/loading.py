@@ -179,6 +179,62 @@ def _check_syntax(module_dir: Path) -> None:
             hcl.parse_file(f)
 
 
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def check_cycles(root: Path) -> None:
+    """Blocks whose count/for_each read each other are refused by name, as Terraform refuses the cycle (tfparse
+    recurses through them until its Go runtime aborts this process)."""
+    from core import hcl
+
+    for directory in module_dirs(root):
+        meta: dict[str, tuple[Path, hcl.Block, str]] = {}  # address -> (file, block, its count/for_each)
+        for f in sorted(directory.glob("*.tf")):
+            try:
+                blocks = hcl.parse_file(f).blocks
+            except SuiteError:
+                return  # (the evaluator names what is wrong with the file)
+            for b in blocks:
+                expr = " ".join(a.expr for n, a in b.attrs.items() if n in ("count", "for_each"))
+                address = {"resource": ".".join(b.labels), "data": "data." + ".".join(b.labels),
+                           "module": "module." + ".".join(b.labels)}.get(b.type)
+                if expr and address:
+                    meta[address] = (f, b, expr)
+        reads = {a: {t for t in meta if t != a and any(r == t or r.startswith((t + ".", t + "["))
+                                                       for r in _references(expr))}
+                 for a, (_f, _b, expr) in meta.items()}  # (a block reading itself: validate accepts it)
+        for start in meta:
+            cycle = _cycle(start, reads)
+            if cycle:
+                f, b, _expr = meta[cycle[0]]
+                raise SuiteError(f"the count/for_each of {' and '.join(cycle)} read each other: a cycle, which "
+                                 "Terraform refuses", path=str(f), line=b.line,
+                                 hint="make one of them not read the other")
+
+
+def _references(expr: str) -> list[str]:
+    from core import hcl
+
+    comments = [m.span() for m in _COMMENT.finditer(hcl._mask_strings(expr))]
+    return [t for start, _end, t in hcl.traversals(expr) if not any(a <= start < b for a, b in comments)]
+
+
+def _cycle(start: str, reads: dict[str, set[str]]) -> list[str]:
+    """The blocks of a cycle through ``start`` (in order), or []."""
+    path, todo = [start], [iter(sorted(reads[start]))]
+    while todo:
+        nxt = next(todo[-1], None)
+        if nxt is None:
+            path.pop()
+            todo.pop()
+        elif nxt == start:
+            return path
+        elif nxt not in path:
+            path.append(nxt)
+            todo.append(iter(sorted(reads[nxt])))
+    return []
+
+
 def _module_dir(key: str, calls: dict[str, ModuleCall], installed: dict[str, str], root: Path) -> Path:
     if not key:
         return root

@@ -401,6 +401,7 @@ def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
                 if shared is None:
                     try:
                         prep = stack.enter_context(loading.prepared(tf_dir))
+                        loading.check_cycles(prep.dir)
                         shared = (prep, *_prepare(prep.dir))
                     except SuiteError as err:
                         shared = err

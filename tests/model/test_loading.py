@@ -521,3 +521,57 @@ def test_checkov_sees_module_resources(shop):
     assert (finding.file.endswith("modules/web/admin.tf"), finding.line) == (True, 5)  # the ingress block
     assert results[("CKV_CD_5", "aws_security_group.app")].passed
     assert results[("CKV_AWS_79", "module.worker[0].aws_instance.this")].passed  # IMDSv2 required, in the module
+
+
+# --------------------------------------------------------------------------- count/for_each cycles
+
+CYCLES = {
+    "resources": ('resource "aws_s3_bucket" "a" {\n  count = length(aws_s3_bucket.b)\n}\n\n'
+                  'resource "aws_s3_bucket" "b" {\n  for_each = toset([for x in aws_s3_bucket.a : x.id])\n}\n',
+                  "aws_s3_bucket.a and aws_s3_bucket.b", 1),
+    "through a module": ('resource "aws_s3_bucket" "a" {\n  for_each = module.m.names\n}\n\n'
+                         'module "m" {\n  source   = "./m"\n  for_each = aws_s3_bucket.a\n}\n',
+                         "aws_s3_bucket.a and module.m", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CYCLES))
+def test_a_count_or_for_each_cycle_is_refused_by_name(name, tmp_path):
+    """Terraform refuses the cycle (`Error: Cycle: aws_s3_bucket.a, aws_s3_bucket.b`); tfparse recurses through
+    it until its Go runtime aborts the whole process. Refused first, with the block's line."""
+    text, blocks, line = CYCLES[name]
+    (tmp_path / "main.tf").write_text(text)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text('output "names" {\n  value = {}\n}\n')
+    with pytest.raises(SuiteError) as err:
+        load_hcl(tmp_path, PRODUCTION)
+    assert str(err.value) == (f"{tmp_path / 'main.tf'}:{line}: the count/for_each of {blocks} read each other: "
+                              "a cycle, which Terraform refuses; make one of them not read the other")
+
+
+def test_a_reference_in_a_comment_or_a_string_is_no_cycle(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "a" {\n  count = 1 # not aws_s3_bucket.b\n'
+                                      '  bucket = "a"\n}\n\nresource "aws_s3_bucket" "b" {\n'
+                                      '  count = length(aws_s3_bucket.a) + length("aws_s3_bucket.a")\n}\n')
+    assert set(load_hcl(tmp_path, PRODUCTION).blocks) == {"aws_s3_bucket.a", "aws_s3_bucket.b"}
+
+
+ABORTS = """
+import sys
+from pathlib import Path
+from core import loading
+from core.model import EnvSpec, load_hcl
+loading.check_cycles = lambda root: None
+load_hcl(Path(sys.argv[1]), EnvSpec("production", "default", (), "production"))
+"""
+
+
+def test_without_the_check_tfparse_aborts_the_process(tmp_path):
+    """Shown to fail: the refusal is what keeps the run alive."""
+    import subprocess
+    import sys
+
+    (tmp_path / "main.tf").write_text(CYCLES["resources"][0])
+    proc = subprocess.run([sys.executable, "-c", ABORTS, str(tmp_path)], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -6  # SIGABRT: killed by its Go runtime (its dump goes where tfparse logs)
