@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.bench_scale [--sizes 100,500,1000,5000] [--envs 2,4,8] [--jobs N]
 
 Each point (N resources, E environments) runs in a fresh process: generate, evaluate every environment as the gate
-does (``core.session.evaluate``: the source read here, tfparse's runs in worker processes unless ``--jobs 1``; then
-``core.session.redacted``, the redaction pass every check's models go through), then ``Comparison.build`` (the
-parity diff). ``eval_s`` is both evaluation steps (also reported apart).
+does (``core.session.evaluate``: the source read here, tfparse's runs in worker processes unless ``--jobs 1``, each
+model redacted as it is built; then ``core.session.finish``, the rest of the redaction every check's models go
+through), then ``Comparison.build`` (the parity diff). ``eval_s`` is both steps (also reported apart).
 
 Reported per point: seconds for each phase; CPU seconds of this process and of its workers; peak resident memory
 of the whole process tree (this process and its workers, sampled together: what the machine holds at once), with
@@ -87,7 +87,7 @@ def point(resources: int, envs: int, jobs: int | None) -> dict:
     sys.path.insert(0, str(ROOT))
     from bench.synth import generate
     from core.contract import load_contract
-    from core.session import evaluate, redacted
+    from core.session import evaluate, finish, sealer_for
     from parity.engine import Comparison
 
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
@@ -96,9 +96,10 @@ def point(resources: int, envs: int, jobs: int | None) -> dict:
         cpu_before = _cpu()
         with tree_peak() as peak:
             start = time.perf_counter()
-            models = evaluate(tf, contract.environments, jobs=jobs)
+            sealer = sealer_for(tf, contract.environments)  # (the gate's models: what every check reads)
+            evaluate(tf, contract.environments, jobs=jobs, sealer=sealer)
             evaluated = time.perf_counter()
-            models = redacted(tf, contract.environments, models)  # (the gate's models: what every check reads)
+            models = finish(sealer)
             sealed = time.perf_counter()
             comparison = Comparison.build(contract, models)
             done = time.perf_counter()

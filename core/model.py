@@ -382,12 +382,14 @@ def load_hcl(tf_dir: str | os.PathLike, env: EnvSpec) -> EnvModel:
 
 def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
              submit: Callable[[Path, str, list[str]], evaluator.Later] = evaluator.later_here,
-             plans: bool = True) -> dict[str, EnvModel | SuiteError]:
+             plans: bool = True,
+             built: Callable[[str, EnvModel], None] | None = None) -> dict[str, EnvModel | SuiteError]:
     """Each environment's model, or the SuiteError that stops it (what ``load`` of that environment alone would
     raise), in the order given; an environment with a plan JSON is read from it (unless ``plans`` is False).
     What does not depend on the environment is done once: the override merge, the prepared copy, reading the
     source. Every environment's tfparse run is submitted (``submit``: in this process when asked for, or an
-    ``evaluator.Pool``) before the first model is built from its result."""
+    ``evaluator.Pool``) before the first model is built from its result; ``built`` is given each model as soon
+    as it is built."""
     tf_dir = Path(tf_dir)
     outcomes: dict[str, EnvModel | SuiteError] = {}
     pending: dict[str, tuple[tuple[str, ...], evaluator.Later]] = {}
@@ -423,6 +425,8 @@ def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
                     outcomes[name] = _load_hcl(tf_dir, env, prep, run_dir, probes, *pending.pop(name))
             except SuiteError as err:
                 outcomes[name] = err
+            if built is not None and isinstance(outcomes.get(name), EnvModel):
+                built(name, outcomes[name])
     return {name: outcomes[name] for name in envs}
 
 

@@ -351,18 +351,44 @@ def _secret_values(values: Any, rtype: str, path: str = "", top: Any = None) -> 
 def model_secrets(model) -> set[str]:
     """Raw secrets an evaluated model holds: secret attributes, sensitive outputs, secret-named variables,
     literals the secret rules flag inside its strings (access keys, private keys, ``PASSWORD=...``)."""
+    return _scan(model)[0]
+
+
+def _scan(model) -> tuple[set[str], list[str]]:
+    """(``model_secrets``, every string ``_taint`` would look at in the model)."""
     found: set[str] = set()
+    strings: list[str] = []
     for r in model.resources.values():
-        found |= set(_secret_values(dict(r.values), r.type))
-        for text in _known_strings(dict(r.values)):
-            found |= {value for _, value, _ in source_literals(_A_VALUE, text)}
+        values = dict(r.values)
+        found |= set(_secret_values(values, r.type))
+        start = len(strings)
+        _strings(values, strings)
+        for text in strings[start:]:
+            if text and not (text.startswith("${") and text.endswith("}")):  # (what _known_strings gives)
+                found |= {value for _, value, _ in source_literals(_A_VALUE, text)}
     for o in model.outputs.values():
         if o.sensitive:
             found |= set(_known_strings(o.value))
+        _strings(o.value, strings)
     for v in model.variables.values():
         if v.sensitive or SECRET_NAME.search(v.name):
             found |= set(_known_strings(v.value))
-    return found
+        _strings(v.value, strings)
+    _strings(dict(model.default_tags), strings)
+    return found, strings
+
+
+def _strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, Secret):
+        return
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out)
 
 
 def _taint(value: Any, forms: set[str], whole: bool = False) -> Any:
@@ -413,9 +439,13 @@ def redact_model(model, extra: Iterable[str] = ()):
     ``extra``: raw secrets found outside the model (literals the secret rules flag in the source and var files).
     """
     register(model_secrets(model) | set(extra))
-    forms = set(_registered)  # the model's own sensitive values were registered while it was evaluated
+    return _tainted(model, set(_registered))  # (its own sensitive values were registered while it was evaluated)
+
+
+def _tainted(model, forms: set[str]):
     resources = {a: replace(r, values=_seal_lists(_taint_resource(dict(r.values), r.type, forms)))
                  for a, r in model.resources.items()}
+
     def variable(v):
         if (v.sensitive or SECRET_NAME.search(v.name)) and v.value is not None and not isinstance(v.value, Secret):
             return Secret(v.value)
@@ -426,6 +456,40 @@ def redact_model(model, extra: Iterable[str] = ()):
                for n, o in model.outputs.items()}
     tags = {k: _taint(v, forms) for k, v in model.default_tags.items()}
     return replace(model, resources=resources, variables=variables, outputs=outputs, default_tags=tags)
+
+
+class Sealer:
+    """Redaction of a run's models as each is built, each ending tainted by every secret of the run: every
+    model's, the ``extra`` ones (literals the secret rules flag in the files) and those registered while the
+    models were evaluated, whatever the order.
+
+        sealer = Sealer(extra)
+        sealer.add("staging", model)  # tainted now, by the secrets known now
+        sealed = sealer.models()  # each again, from what it was, if a secret known since is in one of its strings
+
+    The second taint is rare (one environment's secret written in another's values) and looked for in one pass
+    over the model's strings joined, so most of the work happens while later models are still being built.
+    """
+
+    def __init__(self, extra: Iterable[str] = ()):
+        register(extra)
+        self._done: dict[str, tuple[Any, frozenset[str], set[str], str, Any]] = {}
+
+    def add(self, name: str, model) -> None:
+        secrets, strings = _scan(model)
+        register(secrets)
+        forms = frozenset(_registered)
+        self._done[name] = (model, forms, set(strings), "\0".join(strings), _tainted(model, set(forms)))
+
+    def models(self) -> dict[str, Any]:
+        final = frozenset(_registered)
+        out = {}
+        for name, (model, forms, strings, joined, sealed) in self._done.items():
+            later = final - forms
+            if any(f in strings or (len(f) >= MIN_SUBSTRING and f in joined) for f in later):
+                sealed = _tainted(model, set(final))
+            out[name] = sealed
+        return out
 
 
 def files_secrets(paths: Iterable[Path]) -> set[str]:

@@ -141,27 +141,37 @@ def _evaluated(config: pytest.Config, opts: Options, c: Contract) -> dict[str, E
     try:
         sources.check(opts.tf_dir, [opts.tf_dir / vf for e in c.environments.values() for vf in e.var_files])
         exact = _exact_models(config, opts, c)  # --evaluator terraform/auto
+        sealer = sealer_for(opts.tf_dir, c.environments)
+        for name, model in exact.items():
+            sealer.add(name, model)
         rest = {n: e for n, e in c.environments.items() if n not in exact}
-        fast = evaluate(opts.tf_dir, rest) if rest else {}
-        loaded = {n: exact.get(n) or fast[n] for n in c.environments}
+        if rest:
+            evaluate(opts.tf_dir, rest, sealer=sealer)
     except SuiteError as err:
         return str(err)
-    return redacted(opts.tf_dir, c.environments, loaded)
+    sealed = finish(sealer)
+    return {n: sealed[n] for n in c.environments}
 
 
-def redacted(tf_dir: Path, envs: dict[str, EnvSpec], models: dict[str, EnvModel]) -> dict[str, EnvModel]:
-    """The models as every check sees them: redaction by taint, with the literals the secret rules flag anywhere
-    (var files outside the tf dir too) and every secret registered while the models were built."""
-    literals = redact.files_secrets(sources.files(tf_dir, envs.values()))
+def finish(sealer: redact.Sealer) -> dict[str, EnvModel]:
+    """The sealed models: what every check reads."""
     with collector.paused():
-        return {name: redact.redact_model(m, literals) for name, m in models.items()}
+        return sealer.models()
 
 
-def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) -> dict[str, EnvModel]:
+def sealer_for(tf_dir: Path, envs: dict[str, EnvSpec]) -> redact.Sealer:
+    """Redaction of this run's models (core/redact.py ``Sealer``), with the literals the secret rules flag in the
+    run's files (var files outside the tf dir too)."""
+    return redact.Sealer(redact.files_secrets(sources.files(tf_dir, envs.values())))
+
+
+def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None,
+             sealer: redact.Sealer | None = None) -> dict[str, EnvModel]:
     """Each environment's model, in contract order. The source is read once, here; tfparse's runs (most of the
     time) go to ``jobs`` worker processes side by side (core/evaluator.py; default: one per CPU when there is
     enough Terraform to be worth it). The models, and the first SuiteError in contract order, are the same as
-    evaluating the environments one after the other."""
+    evaluating the environments one after the other. ``sealer``: each model is given to it as soon as it is
+    built (its redaction then overlaps the evaluation of the others)."""
     if jobs is None:
         size = sum(f.stat().st_size for f in Path(tf_dir).glob("*.tf")) if Path(tf_dir).is_dir() else 0
         jobs = min(len(envs), os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
@@ -169,11 +179,12 @@ def evaluate(tf_dir: Path, envs: dict[str, EnvSpec], jobs: int | None = None) ->
     # Evaluation allocates millions of small objects and frees few: the cyclic collector's repeated passes over
     # that growing heap made large modules superlinear (bench/bench_scale.py). One collection at the end.
     with collector.paused():
+        built = sealer.add if sealer is not None else None
         if jobs <= 1:
-            outcomes = load_all(tf_dir, envs)
+            outcomes = load_all(tf_dir, envs, built=built)
         else:
             with evaluator.Pool(jobs) as pool:
-                outcomes = load_all(tf_dir, envs, pool.submit)
+                outcomes = load_all(tf_dir, envs, pool.submit, built=built)
     gc.collect()
     for outcome in outcomes.values():
         if isinstance(outcome, SuiteError):
