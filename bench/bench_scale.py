@@ -10,9 +10,9 @@ through), then ``Comparison.build`` (the parity diff). ``eval_s`` is both steps 
 Reported per point: seconds for each phase; CPU seconds of this process and of its workers; peak resident memory
 of the whole process tree (this process and its workers, sampled together: what the machine holds at once), with
 this process's and the largest worker's own peaks; and growth rates (time(N) / time(smallest N), time(5000) /
-time(500)). At the largest point, a baseline measured in the same run: tfparse alone (every environment's bare
-tfparse run, in the same number of worker processes), the floor any use of that evaluator has; the suite's time
-is reported as a ratio to it. Nothing is asserted.
+time(500)). At the largest point, a baseline measured in the same run: tfparse alone, one run of the whole
+module per environment in the same number of worker processes (what any use of tfparse that does not split the
+module, core/partition.py, takes at least); the suite's time is reported as a ratio to it. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -119,8 +119,8 @@ def point(resources: int, envs: int, jobs: int | None) -> dict:
 
 
 def evaluator_floor(resources: int, envs: int, jobs: int) -> dict:
-    """The baseline: every environment's bare tfparse run (no source read, no model, no diff) in ``jobs`` worker
-    processes of core/evaluator.py, in this process. What any use of tfparse on this machine takes at least."""
+    """The baseline: every environment's bare tfparse run of the whole module (no parts, no source read, no
+    model, no diff) in ``jobs`` worker processes of core/evaluator.py."""
     sys.path.insert(0, str(ROOT))
     from bench.synth import generate
     from core import evaluator

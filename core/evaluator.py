@@ -32,11 +32,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = [sys.executable, "-m", "core.evaluator"]
-# A worker's Go runtime: collect when the heap is 5x what is live, and before it passes the limit. Go's default,
-# GOGC=100, collects all the time on a large module (about 30% of tfparse's time at 5,000 resources); this limit
-# costs about 8% against 512MiB and keeps two workers and the caller under 1 GiB together (bench/bench_scale.py).
-# A GOGC or GOMEMLIMIT of the caller's own is kept.
-WORKER_GO_ENV = {"GOGC": "400", "GOMEMLIMIT": "320MiB"}
+# A worker's Go runtime: collect when the heap is 17x what is live, or before it passes the limit. Go's default,
+# GOGC=100, collects all the time (about 30% of tfparse's time at 5,000 resources in one run). A run of one part
+# of a large module (core/partition.py) holds little, so it is collected rarely; one run of a whole module of
+# 5,000 resources is held near the limit, about as fast as with 320MiB (below 200MiB it slows). Two workers and
+# the caller stay under 1 GiB together (bench/bench_scale.py). A GOGC or GOMEMLIMIT of the caller's own is kept.
+WORKER_GO_ENV = {"GOGC": "1600", "GOMEMLIMIT": "256MiB"}
 
 Later = Callable[[], dict]
 

@@ -638,17 +638,19 @@ def _merge_module(directory: Path, root: Path) -> dict[str, _Text] | None:
 _SKIP_DIRS = {".git", ".terraform"}
 
 
-def _materialize(root: Path, texts: dict[Path, str], skipped: set[Path], prefix: str) -> tuple[Path, Path]:
+def _materialize(root: Path, texts: dict[Path, str], skipped: set[Path], prefix: str,
+                 dirs: list[Path] | None = None, into: Path | None = None) -> tuple[Path, Path]:
     """A temporary copy of the configuration rooted at ``root``: every module directory at its place relative
     to the others (so ``../modules/x`` sources still resolve), files in ``texts`` (absolute paths) replaced,
-    files in ``skipped`` left out, other directories (templates...) linked. Returns (temporary dir, copy of root)."""
+    files in ``skipped`` left out, other directories (templates...) linked. Returns (temporary dir, copy of root).
+    ``dirs``: ``module_dirs(root)`` if the caller has it; ``into``: where to make the temporary dir."""
     root = root.resolve()
-    dirs = module_dirs(root)
+    dirs = module_dirs(root) if dirs is None else dirs
     anchor = Path(os.path.commonpath([str(d) for d in dirs]))
     needed = {anchor}
     for d in dirs:
         needed |= {p for p in [d, *d.parents] if p == anchor or anchor in p.parents}
-    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=into))
     for d in sorted(needed):
         target = tmp / d.relative_to(anchor)
         target.mkdir(parents=True, exist_ok=True)
@@ -702,6 +704,20 @@ def _cleanup() -> None:
 
 
 atexit.register(_cleanup)
+
+
+@contextlib.contextmanager
+def copies(tf_dir: Path, rewritten: list[Mapping[str, str]]) -> Iterator[list[Path]]:
+    """Copies of the configuration at ``tf_dir`` as ``prepared_copy`` makes them, one per mapping of rewritten
+    files, removed when the block ends."""
+    root = tf_dir.resolve()
+    dirs = module_dirs(root)
+    tmp = Path(tempfile.mkdtemp(prefix="codedetect-parts-"))
+    try:
+        yield [_materialize(root, {(root / name).resolve(): text for name, text in texts.items()}, set(),
+                            "part-", dirs, tmp)[1] for texts in rewritten]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def prepared_copy(tf_dir: Path, rewritten: Mapping[str, str]) -> Path:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import dynamic, evaluator, hcl, loading, templates, unknowns
+from core import dynamic, evaluator, hcl, loading, partition, templates, unknowns
 from core.errors import SuiteError
 from core.redact import SENSITIVE, Secret, register  # SENSITIVE: the marker every Secret prints as
 
@@ -229,6 +229,10 @@ class _HclConverter:
                 meta = block.get("__tfmeta", {})
                 if "id" in block and meta.get("path"):
                     self.ids[block["id"]] = _address(meta)
+        for block_id, block in getattr(parsed, "copies", {}).items():  # (core/partition.py)
+            meta = block.get("__tfmeta", {})
+            if meta.get("path"):
+                self.ids.setdefault(block_id, _address(meta))
 
     def value(self, v: Any) -> Any:
         if isinstance(v, str) and v in self.ids:
@@ -404,7 +408,8 @@ def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
                     try:
                         prep = stack.enter_context(loading.prepared(tf_dir))
                         loading.check_cycles(prep.dir)
-                        shared = (prep, *_prepare(prep.dir))
+                        run_dir, probes = _prepare(prep.dir)
+                        shared = (prep, run_dir, probes, stack.enter_context(partition.split(prep.dir, run_dir)))
                     except SuiteError as err:
                         shared = err
                 if isinstance(shared, SuiteError):
@@ -412,8 +417,7 @@ def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
                 var_files = tuple(loading.var_files(tf_dir, env.var_files))
                 for var_file in var_files:  # bad syntax is named here, before the evaluator's less precise message
                     _tfvars(tf_dir / var_file)
-                run_dir = shared[1]
-                pending[name] = (var_files, submit(run_dir, env.workspace, _vars_paths(tf_dir, var_files, run_dir)))
+                pending[name] = (var_files, _submit(submit, tf_dir, shared[1], shared[3], env.workspace, var_files))
             except SuiteError as err:
                 outcomes[name] = err
         for name, env in envs.items():
@@ -421,13 +425,31 @@ def load_all(tf_dir: str | os.PathLike, envs: Mapping[str, EnvSpec],
                 if env.plan_json and plans:
                     outcomes[name] = load_plan(env.plan_json, env, tf_dir=tf_dir)
                 elif name in pending:
-                    prep, run_dir, probes = shared
+                    prep, run_dir, probes, _parts = shared
                     outcomes[name] = _load_hcl(tf_dir, env, prep, run_dir, probes, *pending.pop(name))
             except SuiteError as err:
                 outcomes[name] = err
             if built is not None and isinstance(outcomes.get(name), EnvModel):
                 built(name, outcomes[name])
     return {name: outcomes[name] for name in envs}
+
+
+def _submit(submit: Callable[[Path, str, list[str]], evaluator.Later], tf_dir: Path, run_dir: Path,
+            parts: list[partition.Part] | None, workspace: str, var_files: tuple[str, ...]) -> evaluator.Later:
+    """One environment's tfparse run, or its parts' runs joined; should any part fail (or hold a block it was
+    not given), one run here instead: its result, or its error exactly as one run gives it."""
+    if not parts:
+        return submit(run_dir, workspace, _vars_paths(tf_dir, var_files, run_dir))
+    import tfparse
+
+    laters = [submit(p.dir, workspace, _vars_paths(tf_dir, var_files, p.dir)) for p in parts]
+
+    def joined() -> dict:
+        try:
+            return partition.merge(parts, [later() for later in laters])
+        except (tfparse.ParseError, partition.Disagree):
+            return evaluator.here(run_dir, workspace, _vars_paths(tf_dir, var_files, run_dir))
+    return joined
 
 
 def _check_inputs(tf_dir: Path, env: EnvSpec) -> None:
@@ -555,6 +577,7 @@ def _load_hcl(tf_dir: Path, env: EnvSpec, prep: loading.Prepared, run_dir: Path,
                                               outputs, redact)
     blocks = {a: b if (f, n) == (b.file, b.line) else replace(b, file=f, line=n)
               for a, b in blocks.items() for f, n in [prep.origin(b.file, b.line)]}
+    _refuse_dropped(tf_dir, blocks)
     return EnvModel(env=env, source=f"hcl:{tf_dir}", root=str(tf_dir), resources=resources,
                     variables=variables, outputs=outputs, default_tags=default_tags, default_tags_at=default_tags_at,
                     providers=providers,
@@ -839,11 +862,40 @@ def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]
         value = unknowns.render(attr.expr, base)
         if value in (0, [], {}) and not isinstance(value, bool):
             return empty_reason, ""
+        known = _known_instances(value)
+        if known:  # tfparse dropped them (a for_each it expanded for another block clobbers what this one reads)
+            return _DROPPED, f"its {meta} is known ({known} instance{'s' if known > 1 else ''})"
         text = unknowns.fold(unknowns.substitute(attr.expr, base))
         if not unknowns.depends_on_resources(text):
             return empty_reason, ""  # tfparse evaluated it from known inputs and found nothing
         return UNKNOWN_INSTANCES, f"{meta} = {text}"
     return UNKNOWN_INSTANCES, "the evaluator produced no instance"
+
+
+_DROPPED = "instances the evaluator did not make"
+
+
+def _known_instances(value: Any) -> int:
+    """How many instances a count/for_each value Terraform knows before apply makes (0: none, or not known)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, dict):
+        return len(value)
+    if isinstance(value, list) and all(isinstance(v, str) and not is_unknown(v) for v in value):
+        return len(set(value))
+    return 0
+
+
+def _refuse_dropped(tf_dir: Path, blocks: dict[str, BlockInfo]) -> None:
+    """A block whose count/for_each is known but has no instance is never reported as empty: the run stops."""
+    dropped = sorted((b for b in blocks.values() if b.reason == _DROPPED), key=lambda b: (b.file, b.line))
+    if dropped:
+        b = dropped[0]
+        raise SuiteError(f"{b.address}: the fast evaluator (tfparse) made no instance of it, but {b.expression}",
+                         path=str(tf_dir / b.file), line=b.line,
+                         hint="evaluate this module with --evaluator terraform (real plans)")
 
 
 def _tfvars(path: Path) -> dict[str, Any]:
