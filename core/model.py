@@ -863,7 +863,7 @@ def _why_no_instances(block: hcl.Block, base: unknowns.Scope) -> tuple[str, str]
         if value in (0, [], {}) and not isinstance(value, bool):
             return empty_reason, ""
         known = _known_instances(value)
-        if known:  # tfparse dropped them (a for_each it expanded for another block clobbers what this one reads)
+        if known:  # tfparse dropped them (seen: two blocks of a type whose for_each read one resource)
             return _DROPPED, f"its {meta} is known ({known} instance{'s' if known > 1 else ''})"
         text = unknowns.fold(unknowns.substitute(attr.expr, base))
         if not unknowns.depends_on_resources(text):
