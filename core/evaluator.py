@@ -106,13 +106,17 @@ class Pool:
         env = dict(os.environ) if {"GOGC", "GOMEMLIMIT"} & set(os.environ) else {**os.environ, **WORKER_GO_ENV}
         self._requests: queue.Queue = queue.Queue()
         self._workers = []
-        for _ in range(jobs):
-            errors = tempfile.TemporaryFile()  # (a file, not a pipe: nothing blocks on what a worker logs)
-            proc = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=ROOT,
-                                    env=env)
-            thread = threading.Thread(target=self._serve, args=(proc, errors), daemon=True)
-            thread.start()
-            self._workers.append((proc, thread))
+        try:
+            for _ in range(jobs):
+                errors = tempfile.TemporaryFile()  # (a file, not a pipe: nothing blocks on what a worker logs)
+                proc = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                        cwd=ROOT, env=env)
+                thread = threading.Thread(target=self._serve, args=(proc, errors), daemon=True)
+                thread.start()
+                self._workers.append((proc, thread))
+        except BaseException:  # (a worker that cannot start: those started are stopped, not left behind)
+            self.__exit__(RuntimeError, None, None)
+            raise
 
     def submit(self, directory: Path, workspace: str, vars_paths: list[str]) -> Later:
         future: Future = Future()

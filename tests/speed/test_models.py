@@ -199,3 +199,20 @@ def test_secrets_seen_while_evaluating_in_workers_are_scrubbed_here(tmp_path):
     models = session.evaluate(tf, envs, jobs=2)
     assert str(models["staging"].resources["aws_ssm_parameter.p"].values["value"]) == SENSITIVE
     assert scrub(f"log line: token={secret}") == f"log line: token={SENSITIVE}"
+
+
+def test_workers_started_are_stopped_when_a_later_one_cannot_start(monkeypatch):
+    """Shown to fail before: the first worker was left running when the second could not be started."""
+    started = []
+    real = subprocess.Popen
+
+    def second_fails(*args, **kwargs):
+        if started:
+            raise OSError("no more processes")
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", second_fails)
+    with pytest.raises(OSError, match="no more processes"):
+        evaluator.Pool(2)
+    assert started[0].wait(timeout=30) is not None  # (killed, and waited for)
