@@ -93,14 +93,15 @@ def _plan(source_dir: Path, run_dir: Path, size: int):
     offsets = {name: _line_starts(text) for name, text in run_texts.items()}
     source_texts = {name: (source_dir / name).read_text(encoding="utf-8") for name in files}
     for name, doc in docs.items():
+        source_offsets = _line_starts(source_texts[name])
         for block in doc.blocks:
             # what tfparse reads of the block, every word of it (a rewrite, core/templates.py, inlines text)
-            words = _words(_lines(run_texts[name], offsets[name], block.line, block.line_end))
+            text = _lines(run_texts[name], offsets[name], block.line, block.line_end)
+            words = _words(text)
             if block.type in SHARED:
                 shared_words |= words
                 if block.type == "locals":  # each local's own words, unless a rewrite changed the block
-                    rewritten = source_texts[name] != run_texts[name] and words != _words(_lines(
-                        source_texts[name], _line_starts(source_texts[name]), block.line, block.line_end))
+                    rewritten = text != _lines(source_texts[name], source_offsets, block.line, block.line_end)
                     for local, attr in block.attrs.items():
                         local_words.setdefault(local, set()).update(words if rewritten else _words(attr.expr))
                 continue

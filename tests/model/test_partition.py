@@ -128,7 +128,8 @@ resource "aws_s3_bucket" "l" {
 }
 
 resource "aws_instance" "z" {
-  ami = "ami-0123456789abcdef0"
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
 }
 
 resource "aws_sqs_queue" "q" {
